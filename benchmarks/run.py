@@ -1,0 +1,188 @@
+"""Measure Freehold's start-up and per-turn costs against the scripted model server.
+
+    python benchmarks/run.py [--runs N] [--out docs/benchmarks.md]
+
+Runs the installed `freehold` command as a user would, only against 127.0.0.1, and writes
+the results (with the targets from issue 2) to docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from freehold import __version__
+from freehold.testing import Call, ScriptedServer, Turn
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Child:
+    wall: float  # seconds
+    cpu: float  # user + system seconds
+    max_rss_kb: int
+    code: int
+
+
+def spawn(argv: list[str], cwd: Path, env: dict[str, str]) -> Child:
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Child(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, proc.returncode)
+
+
+def freehold_command() -> list[str]:
+    found = shutil.which("freehold")
+    if not found:
+        sys.exit("benchmarks: the freehold command is not installed (pip install -e .)")
+    return [found]
+
+
+def sample_repo(base: Path) -> Path:
+    repo = base / "repo"
+    repo.mkdir()
+    (repo / "calc.py").write_text("def add(a, b):\n    return a - b\n")
+    (repo / "test_calc.py").write_text("from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n")
+    return repo
+
+
+def isolated_env(base: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FREEHOLD_", "XDG_"))}
+    env.update(FREEHOLD_HOME=str(base / "home"), XDG_CONFIG_HOME=str(base / "config"))
+    return env
+
+
+def run_scenario(turns: list[Turn], repo: Path, env: dict[str, str], prompt: str) -> tuple[Child, ScriptedServer, float]:
+    server = ScriptedServer(turns)
+    with server:
+        started = time.time()
+        child = spawn([*freehold_command(), "-p", prompt, "--endpoint", server.url, "--model", "bench",
+                       "--permission-mode", "auto"], repo, env)
+    if child.code != 0:
+        sys.exit(f"benchmarks: freehold exited {child.code} on the scripted scenario")
+    return child, server, started
+
+
+def bench_version(runs: int, repo: Path, env: dict[str, str]) -> list[Child]:
+    spawn([*freehold_command(), "--version"], repo, env)  # warm the page cache and .pyc files
+    return [spawn([*freehold_command(), "--version"], repo, env) for _ in range(runs)]
+
+
+def bench_first_request(runs: int, repo: Path, env: dict[str, str]) -> tuple[list[float], int]:
+    delays, size = [], 0
+    for _ in range(runs):
+        child, server, started = run_scenario([Turn("Hello.")], repo, env, "Say hello.")
+        first = server.chat_requests[0]
+        delays.append(first.received_at - started)
+        size = len(first.body)
+    return delays, size
+
+
+def fix_turns() -> list[Turn]:
+    return [
+        Turn("", (Call("Read", {"file_path": "calc.py"}),)),
+        Turn("", (Call("Edit", {"file_path": "calc.py", "old_string": "a - b", "new_string": "a + b"}),)),
+        Turn("", (Call("Grep", {"pattern": "def add", "output_mode": "content"}),)),
+        Turn("", (Call("Glob", {"pattern": "*.py"}),)),
+        Turn("Fixed."),
+    ]
+
+
+def shared_prefix(a: bytes, b: bytes) -> int:
+    return len(os.path.commonprefix([a, b]))
+
+
+def bench_prefix(repo: Path, env: dict[str, str]) -> list[float]:
+    _, server, _ = run_scenario(fix_turns(), repo, env, "Fix the failing test.")
+    bodies = [r.body for r in server.chat_requests]
+    return [shared_prefix(a, b) / len(a) for a, b in zip(bodies, bodies[1:])]
+
+
+def bench_cpu_per_turn(base: Path, env: dict[str, str], extra_turns: int = 40) -> tuple[float, float]:
+    """CPU of a run with many tool turns minus a run with none, per extra turn."""
+    def cpu(turn_count: int) -> float:
+        repo = base / f"cpu{turn_count}"
+        repo.mkdir()
+        (repo / "big.py").write_text("".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(400)))
+        turns = [Turn("", (Call("Read", {"file_path": "big.py", "limit": 200}),)) for _ in range(turn_count)]
+        samples = [run_scenario([*turns, Turn("Done.")], repo, env, "Read it.")[0].cpu for _ in range(3)]
+        return statistics.median(samples)
+
+    base_cpu, many_cpu = cpu(0), cpu(extra_turns)
+    return base_cpu, (many_cpu - base_cpu) / extra_turns
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def report(args: argparse.Namespace) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        repo, env = sample_repo(base), isolated_env(base)
+        version = bench_version(args.runs, repo, env)
+        delays, first_size = bench_first_request(max(5, args.runs // 3), repo, env)
+        reuse = bench_prefix(repo, env)
+        start_cpu, per_turn = bench_cpu_per_turn(base, env)
+    walls = sorted(c.wall for c in version)
+    rows = [
+        ("`freehold --version` wall time, median", ms(statistics.median(walls)), "<= 120 ms"),
+        ("`freehold --version` wall time, p90", ms(walls[int(len(walls) * 0.9) - 1]), ""),
+        ("`freehold --version` peak memory (max RSS)", f"{max(c.max_rss_kb for c in version) / 1024:.1f} MiB", ""),
+        ("time to first request byte for `-p`, median", ms(statistics.median(delays)), ""),
+        ("first request size, trivial task", f"{first_size:,} bytes ({first_size / 1024:.1f} KiB)", "<= 12 KiB"),
+        ("prefix shared with the previous request, minimum", f"{min(reuse) * 100:.2f} %", ">= 99 %"),
+        ("prefix shared with the previous request, mean", f"{statistics.mean(reuse) * 100:.2f} %", ""),
+        ("harness CPU for a one-turn `-p` run (start-up included)", ms(start_cpu), ""),
+        ("harness CPU per extra tool turn (Read of 200 lines)", ms(per_turn), ""),
+    ]
+    table = "\n".join(f"| {name} | {value} | {target} |" for name, value, target in rows)
+    return f"""# Benchmarks
+
+Written by `python benchmarks/run.py` (freehold {__version__}); do not edit by hand.
+Machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, {platform.system()};
+{args.runs} runs of `--version`; every model call goes to the scripted server on 127.0.0.1
+(`freehold.testing`), so the numbers are Freehold's own cost, not a model's.
+
+| measure | result | target |
+| --- | --- | --- |
+{table}
+
+How each is measured:
+- wall time and peak memory: the installed `freehold` console script, spawned and reaped with
+  `os.wait4` (max RSS of the child), after one warm-up run.
+- time to first request byte: from just before spawning `freehold -p "Say hello."` to the moment
+  the scripted server has read the request's headers.
+- first request size: the HTTP body of that first request (system prompt + six tool schemas + prompt).
+- prefix shared: for each pair of consecutive requests in a five-turn Read/Edit/Grep/Glob task,
+  the length of the common byte prefix over the earlier request's length.
+- CPU per turn: user+system CPU of a run with 40 tool turns minus a run with none, over 40
+  (median of 3 runs each).
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    args = parser.parse_args()
+    text = report(args)
+    args.out.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

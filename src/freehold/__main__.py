@@ -1,0 +1,5 @@
+import sys
+
+from freehold.cli import main
+
+sys.exit(main())

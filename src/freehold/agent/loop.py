@@ -1,0 +1,86 @@
+"""The agent loop: ask the model, run the tools it calls, repeat until it answers or a limit hits.
+
+Each message is added to the session (and so persisted) the moment it exists, and each step
+is announced as an Event, so front ends and the store see the same run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from freehold.agent.session import Session
+from freehold.errors import FreeholdError
+from freehold.messages import Message, Reply, ToolCall, Usage
+from freehold.protocol import AssistantText, Emit, RunFinished, ToolResult, ToolUse
+from freehold.tools import Decide, Toolbox
+from freehold.tools.base import Tool
+
+
+class Model(Protocol):
+    def complete(self, messages: Sequence[Message], tools: Sequence[Tool]) -> Reply: ...
+
+
+@dataclass
+class Agent:
+    model: Model
+    toolbox: Toolbox
+    session: Session
+    decide: Decide
+    emit: Emit
+    max_turns: int = 50
+    # The error that ended the last run, when one did; the front end maps it to an exit code.
+    failure: FreeholdError | None = None
+
+    def run(self, prompt: str) -> RunFinished:
+        started = time.monotonic()
+        usage = Usage()
+        self.failure = None
+        self.session.add(Message("user", prompt))
+        for turn in range(1, self.max_turns + 1):
+            try:
+                reply = self._ask()
+            except FreeholdError as exc:
+                self.failure = exc
+                return self._finish("error", str(exc), turn, started, usage)
+            usage.add(reply.usage)
+            if not reply.tool_calls:
+                return self._finish("success", reply.text, turn, started, usage)
+            for call in reply.tool_calls:
+                self._act(call)
+        note = f"Stopped after {self.max_turns} turns without a final answer (raise --max-turns to allow more)."
+        return self._finish("error_max_turns", note, self.max_turns, started, usage)
+
+    def _ask(self) -> Reply:
+        reply = self.model.complete(self.session.messages, self.toolbox.tools)
+        reply.tool_calls = self._with_ids(reply)
+        self.session.add(reply.as_message())
+        if reply.text:
+            self.emit(AssistantText(reply.text))
+        return reply
+
+    def _with_ids(self, reply: Reply) -> list[ToolCall]:
+        """Calls parsed from text have no id; give them ones that are unique in the session
+        and the same on every replay (random ids would differ between identical runs)."""
+        position = sum(1 for m in self.session.messages if m.role == "assistant")
+        taken = {c.id for m in self.session.messages for c in m.tool_calls}
+        calls = []
+        for i, call in enumerate(reply.tool_calls):
+            if not call.id or call.id in taken:
+                call = replace(call, id=f"call_{position}_{i}")
+            taken.add(call.id)
+            calls.append(call)
+        return calls
+
+    def _act(self, call: ToolCall) -> None:
+        prepared = self.toolbox.prepare(call)
+        self.emit(ToolUse(call.id, call.name, prepared.input, call.arguments))
+        outcome = self.toolbox.run(prepared, self.decide)
+        self.session.add(Message("tool", outcome.content, tool_call_id=call.id, is_error=outcome.is_error))
+        self.emit(ToolResult(call.id, outcome.content, outcome.is_error))
+
+    def _finish(self, subtype: str, result: str, turns: int, started: float, usage: Usage) -> RunFinished:
+        elapsed = int((time.monotonic() - started) * 1000)
+        return RunFinished(subtype, subtype != "success", result, self.session.id, turns, elapsed, usage)

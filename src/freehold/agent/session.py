@@ -1,0 +1,131 @@
+"""Durable sessions: every message is committed to SQLite the moment it exists.
+
+A crash or Ctrl-C therefore loses at most the step in flight; `--continue` and `--resume`
+rebuild the whole conversation. The schema grows only by named, append-only migrations.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from freehold.errors import SessionError
+from freehold.messages import Message
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "001_sessions_and_messages",
+        """
+        CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            cwd TEXT NOT NULL,
+            model TEXT NOT NULL,
+            endpoint TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        CREATE INDEX sessions_by_cwd ON sessions (cwd, updated_at);
+        CREATE TABLE messages (
+            session_id TEXT NOT NULL REFERENCES sessions (id),
+            seq INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (session_id, seq)
+        );
+        """,
+    ),
+]
+
+INTERRUPTED = "Not run: the session was interrupted before this tool call finished."
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    id: str
+    cwd: str
+    model: str
+    endpoint: str
+
+
+class SessionStore:
+    def __init__(self, home: Path) -> None:
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(home / "sessions.db", isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self._migrate()
+        except (OSError, sqlite3.Error) as exc:
+            raise SessionError(f"cannot open the session store in {home}: {exc}") from None
+
+    def _migrate(self) -> None:
+        self.db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL)")
+        done = {row[0] for row in self.db.execute("SELECT name FROM _migrations")}
+        for name, sql in MIGRATIONS:
+            if name not in done:
+                with self.db:
+                    self.db.execute("BEGIN")
+                    for statement in filter(str.strip, sql.split(";")):
+                        self.db.execute(statement)
+                    self.db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, time.time()))
+
+    def create(self, cwd: str, model: str, endpoint: str) -> Session:
+        session_id = str(uuid.uuid4())
+        now = time.time()
+        self.db.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?)", (session_id, cwd, model, endpoint, now, now))
+        return Session(self, SessionInfo(session_id, cwd, model, endpoint), [])
+
+    def open(self, session_id: str) -> Session:
+        row = self.db.execute("SELECT id, cwd, model, endpoint FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if row is None:
+            raise SessionError(f"no session {session_id!r} (see the sessions in {self._where()})")
+        bodies = self.db.execute("SELECT body FROM messages WHERE session_id = ? ORDER BY seq", (session_id,))
+        session = Session(self, SessionInfo(*row), [Message.from_json(b) for (b,) in bodies])
+        session.close_dangling_calls()
+        return session
+
+    def latest(self, cwd: str) -> str:
+        row = self.db.execute(
+            "SELECT id FROM sessions WHERE cwd = ? ORDER BY updated_at DESC LIMIT 1", (cwd,)
+        ).fetchone()
+        if row is None:
+            raise SessionError(f"no earlier session in {cwd} to continue")
+        return row[0]
+
+    def append(self, session_id: str, seq: int, message: Message) -> None:
+        now = time.time()
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("INSERT INTO messages VALUES (?, ?, ?, ?)", (session_id, seq, message.to_json(), now))
+            self.db.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
+
+    def _where(self) -> str:
+        return self.db.execute("PRAGMA database_list").fetchone()[2]
+
+
+class Session:
+    """One conversation: its messages in order, each persisted as it is added."""
+
+    def __init__(self, store: SessionStore, info: SessionInfo, messages: list[Message]) -> None:
+        self.store = store
+        self.info = info
+        self.messages = messages
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+    def add(self, message: Message) -> None:
+        self.store.append(self.id, len(self.messages), message)
+        self.messages.append(message)
+
+    def close_dangling_calls(self) -> None:
+        """Answer tool calls left without a result by a crash, so the conversation is valid again."""
+        answered = {m.tool_call_id for m in self.messages if m.role == "tool"}
+        last_calls = next((m.tool_calls for m in reversed(self.messages) if m.role == "assistant"), ())
+        for call in last_calls:
+            if call.id not in answered:
+                self.add(Message("tool", INTERRUPTED, tool_call_id=call.id, is_error=True))

@@ -1,0 +1,119 @@
+"""The `freehold` command: parse flags, load settings, run a front end, map errors to exit codes.
+
+Exit codes: 0 success; 1 the run failed (max turns, model error); 2 bad usage or config;
+3 refused by policy; 4 model endpoint unreachable after retries; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from freehold import __version__
+from freehold.errors import FreeholdError, UsageError
+
+EPILOG = """\
+exit codes: 0 success, 1 run failed, 2 bad usage or config, 3 refused by policy,
+            4 model endpoint unreachable, 130 interrupted
+environment: FREEHOLD_ENDPOINT, FREEHOLD_MODEL, FREEHOLD_API_KEY, FREEHOLD_HOME, ...
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
+        raise UsageError(f"{message} (see freehold --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from freehold.config import PERMISSION_MODES
+    from freehold.ui.headless import FORMATS
+
+    p = _Parser(prog="freehold", description="A coding agent on models you control.", epilog=EPILOG,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"freehold {__version__}")
+    p.add_argument("-p", "--print", dest="prompt", nargs="?", const="", metavar="PROMPT",
+                   help="run headless on PROMPT (or on standard input when PROMPT is omitted)")
+    p.add_argument("--output-format", choices=FORMATS, default="text")
+    p.add_argument("--endpoint", metavar="URL", help="OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1")
+    p.add_argument("--model", metavar="NAME", help="model name (default: the one the endpoint serves)")
+    p.add_argument("--max-turns", type=int, metavar="N", help="model turns before giving up (default 50)")
+    p.add_argument("--permission-mode", choices=PERMISSION_MODES)
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("-c", "--continue", dest="continue_", action="store_true",
+                       help="continue the latest session in this directory")
+    group.add_argument("-r", "--resume", metavar="SESSION_ID", help="resume a session by id")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv == ["--version"]:  # the fast path: no parser, no imports
+        print(f"freehold {__version__}")
+        return 0
+    output_format = "text"
+    try:
+        args = build_parser().parse_args(argv)
+        output_format = args.output_format
+        return run(args)
+    except FreeholdError as exc:
+        _report(exc, output_format)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("freehold: interrupted; the session is saved (resume it with --continue)", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: one line for the user, the traceback on request
+        if os.environ.get("FREEHOLD_DEBUG"):
+            raise
+        print(f"freehold: internal error: {type(exc).__name__}: {exc} (FREEHOLD_DEBUG=1 shows details)",
+              file=sys.stderr)
+        return 1
+
+
+def _report(exc: FreeholdError, output_format: str) -> None:
+    """An error before the run could start: one line on stderr, and for JSON consumers the
+    same result object a failed run ends with, so CI always has one object to read."""
+    print(f"freehold: {exc}", file=sys.stderr)
+    if output_format != "text":
+        import json
+
+        from freehold.messages import Usage
+        from freehold.protocol import RunFinished
+        from freehold.ui.headless import result_object
+
+        print(json.dumps(result_object(RunFinished("error", True, str(exc), "", 0, 0, Usage()))))
+
+
+def run(args: argparse.Namespace) -> int:
+    from freehold import config
+    from freehold.ui.headless import HeadlessRenderer
+
+    prompt = _prompt(args)
+    cwd = Path.cwd()
+    flags = {"endpoint": args.endpoint, "model": args.model, "max_turns": args.max_turns,
+             "permission_mode": args.permission_mode}
+    settings = config.load(cwd, flags)
+    if not settings.endpoint:
+        raise UsageError("no model endpoint: pass --endpoint URL, set FREEHOLD_ENDPOINT, or set [model] endpoint in config")
+    from freehold.app import run_headless
+
+    return run_headless(settings, cwd, prompt, HeadlessRenderer(args.output_format),
+                        resume=args.resume, continue_latest=args.continue_)
+
+
+def _prompt(args: argparse.Namespace) -> str:
+    """The task: -p's value, or standard input when -p has none. Standard input is read only
+    then, so a caller that leaves it open never makes `freehold -p "..."` wait."""
+    if args.prompt is None:
+        if sys.stdin is not None and not sys.stdin.isatty():
+            args.prompt = ""
+        else:
+            raise UsageError("the interactive terminal UI is not built yet; run headless with -p \"PROMPT\"")
+    if args.prompt.strip():
+        return args.prompt
+    text = sys.stdin.read() if sys.stdin is not None and not sys.stdin.isatty() else ""
+    if not text.strip():
+        raise UsageError("empty prompt: pass -p \"PROMPT\" or pipe the prompt on standard input")
+    return text

@@ -1,0 +1,1 @@
+"""Talking to model servers: the OpenAI-compatible client, model dialects and profiles."""

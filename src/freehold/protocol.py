@@ -1,0 +1,58 @@
+"""Events the agent emits to a front end: the only contract between the agent and a UI.
+
+Every front end (headless json/stream-json today, the terminal UI later) renders these and
+nothing else, so what a user sees and what CI reads come from one source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Union
+
+from freehold.messages import Usage
+
+
+@dataclass(frozen=True)
+class SessionStarted:
+    session_id: str
+    cwd: str
+    model: str
+    tools: tuple[str, ...]
+    permission_mode: str
+    resumed: bool = False
+
+
+@dataclass(frozen=True)
+class AssistantText:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolUse:
+    id: str
+    name: str
+    # The arguments as parsed, or None when they could not be parsed (the raw text is kept).
+    input: dict[str, Any] | None
+    raw_arguments: str
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    tool_use_id: str
+    content: str
+    is_error: bool
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    subtype: str  # "success" | "error_max_turns" | "error"
+    is_error: bool
+    result: str
+    session_id: str
+    num_turns: int
+    duration_ms: int
+    usage: Usage = field(default_factory=Usage)
+
+
+Event = Union[SessionStarted, AssistantText, ToolUse, ToolResult, RunFinished]
+Emit = Callable[[Event], None]

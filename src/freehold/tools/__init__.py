@@ -1,0 +1,84 @@
+"""The tools the model can call, and the one path every call takes to run.
+
+    files.py       Read, Write, Edit
+    edit_match.py  the Edit matcher and its fallback rules
+    shell.py       Bash
+    search.py      Grep, Glob
+    schema.py      argument validation and coercion by JSON schema
+    base.py        Tool, ToolError, Workspace
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from freehold.messages import ToolCall
+from freehold.tools.base import Tool, ToolError, Workspace
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A call resolved to a tool with validated arguments, or the error that stopped it."""
+
+    call: ToolCall
+    tool: Tool | None
+    input: dict[str, Any] | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    content: str
+    is_error: bool
+
+
+Decide = Callable[[Tool, dict[str, Any]], str | None]
+
+
+def default_tools() -> list[Tool]:
+    from freehold.tools.files import EDIT, READ, WRITE
+    from freehold.tools.search import GLOB, GREP
+    from freehold.tools.shell import BASH
+
+    return [READ, EDIT, WRITE, BASH, GREP, GLOB]
+
+
+class Toolbox:
+    def __init__(self, tools: list[Tool], workspace: Workspace) -> None:
+        self.tools = tools
+        self.by_name = {tool.name: tool for tool in tools}
+        self.workspace = workspace
+
+    def prepare(self, call: ToolCall) -> Prepared:
+        """Resolve the name and parse and validate the arguments; failures become messages."""
+        from freehold.models.dialects import parse_arguments
+        from freehold.tools.schema import ArgumentsError, resolve_tool_name, validate_arguments
+
+        name = resolve_tool_name(call.name, list(self.by_name))
+        if name is None:
+            valid = ", ".join(self.by_name)
+            return Prepared(call, None, None, f"Error: there is no tool named {call.name!r}. Valid tools: {valid}.")
+        tool = self.by_name[name]
+        try:
+            return Prepared(call, tool, validate_arguments(parse_arguments(call.arguments), tool.parameters))
+        except ArgumentsError as exc:
+            return Prepared(call, tool, None, f"Error: invalid arguments for {name}: {exc}")
+
+    def run(self, prepared: Prepared, decide: Decide) -> Outcome:
+        """Decide, then run. `decide` returns None to let the call run, or the refusal to send back."""
+        tool, args = prepared.tool, prepared.input
+        if prepared.error is not None or tool is None or args is None:
+            return Outcome(prepared.error or "Error: the call could not be prepared", True)
+        refusal = decide(tool, args)
+        if refusal is not None:
+            return Outcome(refusal, True)
+        try:
+            return Outcome(tool.run(self.workspace, args), False)
+        except ToolError as exc:
+            return Outcome(f"Error: {exc}", True)
+        except OSError as exc:
+            return Outcome(f"Error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), True)
+        except Exception as exc:  # a bug in a tool must not end the session; the model is told
+            return Outcome(f"Error: {tool.name} failed unexpectedly: {type(exc).__name__}: {exc}", True)

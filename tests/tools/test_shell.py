@@ -1,0 +1,176 @@
+"""The Bash tool and the process runner under it, with real shells and real process groups."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from freehold.sandbox import process
+from freehold.tools.base import ToolError, Workspace
+from freehold.tools.shell import BASH, MAX_TIMEOUT
+
+# Generous bounds for things that must end; no test asserts how fast they end.
+BOUND = 60
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    return Workspace.at(tmp_path)
+
+
+def bash(ws: Workspace, command: str, **args: object) -> str:
+    return BASH.run(ws, {"command": command, **args})
+
+
+def gone(pid: int) -> bool:
+    """True once `pid` has ended (a zombie waiting for a reaper counts as ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+def wait_until_gone(pid: int) -> bool:
+    end = time.monotonic() + BOUND
+    while time.monotonic() < end:
+        if gone(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def read_pid(path: Path) -> int:
+    end = time.monotonic() + BOUND
+    while not path.exists() or not path.read_text().strip():
+        assert time.monotonic() < end, "the command never wrote its pid"
+        time.sleep(0.05)
+    return int(path.read_text())
+
+
+def test_tool_shape() -> None:
+    assert BASH.name == "Bash"
+    assert not BASH.read_only
+    assert len(BASH.description) < 400
+    assert BASH.parameters["required"] == ["command"]
+    assert BASH.parameters["additionalProperties"] is False
+
+
+def test_output_and_exit_code(ws: Workspace) -> None:
+    assert bash(ws, "echo hello") == "hello\nExit code: 0"
+    assert bash(ws, "echo out; echo err >&2; exit 3") == "out\nerr\nExit code: 3"
+
+
+def test_no_output(ws: Workspace) -> None:
+    assert bash(ws, "true") == "(no output)\nExit code: 0"
+
+
+def test_runs_in_workspace_root_with_empty_stdin(ws: Workspace) -> None:
+    assert bash(ws, "pwd") == f"{ws.root}\nExit code: 0"
+    assert bash(ws, "cat; echo done") == "done\nExit code: 0"
+
+
+def test_death_by_signal_is_reported_as_shells_do(ws: Workspace) -> None:
+    assert bash(ws, "kill -9 $$") == "(no output)\nExit code: 137 (killed by SIGKILL)"
+
+
+def test_bad_arguments(ws: Workspace) -> None:
+    with pytest.raises(ToolError, match="command is required"):
+        bash(ws, "  ")
+    with pytest.raises(ToolError, match="positive"):
+        bash(ws, "true", timeout=0)
+    with pytest.raises(ToolError, match="number of seconds"):
+        bash(ws, "true", timeout="soon")
+
+
+def test_timeout_over_maximum_is_clamped_and_said(ws: Workspace) -> None:
+    out = bash(ws, "echo ok", timeout=10_000)
+    assert out.startswith("ok\n")
+    assert f"used {MAX_TIMEOUT}s" in out
+    assert out.endswith("Exit code: 0")
+
+
+def test_huge_output_keeps_head_and_tail_in_bounded_memory(ws: Workspace) -> None:
+    tracemalloc.start()
+    try:
+        out = bash(ws, "yes | head -c 50000000; echo; echo THE-END")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000  # the whole output would be 50 MB
+    assert out.startswith("y\ny\ny\n")
+    assert "characters omitted ...]" in out
+    assert out.endswith("y\n\nTHE-END\nExit code: 0")
+    assert len(out) < process.OUTPUT_LIMIT + 200
+
+
+def test_omitted_count_is_exact() -> None:
+    result = process.run(["sh", "-c", "head -c 100000 /dev/zero | tr '\\0' x"], cwd="/", timeout=BOUND)
+    assert result.omitted_chars == 100_000 - process.OUTPUT_LIMIT
+    assert len(result.head) + len(result.tail) == process.OUTPUT_LIMIT
+    assert f"[... {100_000 - process.OUTPUT_LIMIT} characters omitted ...]" in result.output
+
+
+def test_multibyte_characters_split_across_reads_survive() -> None:
+    code = "import sys; sys.stdout.write('é€' * 100000)"
+    result = process.run([sys.executable, "-c", code], cwd="/", timeout=BOUND, output_limit=1_000_000)
+    assert result.output == "é€" * 100000
+
+
+def test_timeout_kills_the_whole_group_including_grandchildren(ws: Workspace) -> None:
+    out = bash(ws, "echo started; sleep 1000 & echo $! > pid; wait", timeout=1)
+    assert out == "started\nTimed out after 1s; the process group was killed"
+    assert wait_until_gone(read_pid(ws.root / "pid"))
+
+
+def test_sigterm_ignored_escalates_to_sigkill(ws: Workspace) -> None:
+    # The ignored SIGTERM is inherited by sleep, so only SIGKILL can end it.
+    result = process.run(["bash", "-c", "trap '' TERM; sleep 1000 & echo $! > pid; wait"], cwd=ws.root, timeout=1)
+    assert result.timed_out
+    assert wait_until_gone(read_pid(ws.root / "pid"))
+
+
+def test_command_that_closes_its_output_still_times_out(ws: Workspace) -> None:
+    result = process.run(["bash", "-c", "exec >&- 2>&-; sleep 1000"], cwd=ws.root, timeout=1)
+    assert result.timed_out
+
+
+def test_background_child_holding_the_pipe_does_not_hang(ws: Workspace) -> None:
+    out = bash(ws, "sleep 1000 & echo $! > pid; echo started", timeout=BOUND)
+    assert out.startswith("started\n")
+    assert "background processes" in out
+    assert out.endswith("Exit code: 0")
+    assert wait_until_gone(read_pid(ws.root / "pid"))
+
+
+def test_background_child_with_its_own_output_is_left_running(ws: Workspace) -> None:
+    out = bash(ws, "sleep 1000 > /dev/null 2>&1 & echo $! > pid", timeout=BOUND)
+    assert out == "(no output)\nExit code: 0"
+    pid = read_pid(ws.root / "pid")
+    assert not gone(pid)
+    os.kill(pid, 9)
+
+
+def test_freehold_variables_are_not_passed_to_commands(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FREEHOLD_API_KEY", "sk-very-secret")
+    monkeypatch.setenv("FREEHOLD_ANYTHING", "private")
+    monkeypatch.setenv("OTHER_SETTING", "visible")
+    out = bash(ws, "env")
+    assert "sk-very-secret" not in out
+    assert "FREEHOLD_" not in out
+    assert "OTHER_SETTING=visible" in out
+
+
+def test_child_env_scrubs_a_given_base() -> None:
+    env = process.child_env({"PATH": "/bin", "FREEHOLD_API_KEY": "k", "FREEHOLD_X": "y"})
+    assert env == {"PATH": "/bin"}
+
+
+def test_missing_program_raises_oserror(tmp_path: Path) -> None:
+    with pytest.raises(OSError):
+        process.run([str(tmp_path / "no-such-program")], cwd=tmp_path, timeout=BOUND)
