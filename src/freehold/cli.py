@@ -6,14 +6,16 @@ Exit codes: 0 success; 1 the run failed (max turns, model error); 2 bad usage or
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from freehold import __version__
 from freehold.errors import FreeholdError, UsageError
+
+if TYPE_CHECKING:
+    import argparse
 
 EPILOG = """\
 exit codes: 0 success, 1 run failed, 2 bad usage or config, 3 refused by policy,
@@ -22,14 +24,15 @@ environment: FREEHOLD_ENDPOINT, FREEHOLD_MODEL, FREEHOLD_API_KEY, FREEHOLD_HOME,
 """
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
-        raise UsageError(f"{message} (see freehold --help)")
-
-
 def build_parser() -> argparse.ArgumentParser:
+    import argparse  # not at module level: `freehold --version` needs none of this
+
     from freehold.config import PERMISSION_MODES
     from freehold.ui.headless import FORMATS
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
+            raise UsageError(f"{message} (see freehold --help)")
 
     p = _Parser(prog="freehold", description="A coding agent on models you control.", epilog=EPILOG,
                 formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -47,7 +47,10 @@ def test_template_opened_think_leaves_only_a_close_tag() -> None:
 
 
 def test_unclosed_think_at_start_is_all_reasoning() -> None:
-    assert split_reasoning("<think>\nLet me consider the first option, which") == ("", "Let me consider the first option, which")
+    assert split_reasoning("<think>\nLet me consider the first option, which") == (
+        "",
+        "Let me consider the first option, which",
+    )
 
 
 def test_empty_think_block_from_non_thinking_mode() -> None:
@@ -81,7 +84,9 @@ def test_close_tag_inside_a_tool_call_is_not_the_end_of_reasoning() -> None:
 
 
 def test_tool_call_after_reasoning_stays_in_the_answer() -> None:
-    text = "I need the file.\n</think>\n\n<tool_call>\n{\"name\": \"Read\", \"arguments\": {\"file_path\": \"a.py\"}}\n</tool_call>"
+    text = (
+        'I need the file.\n</think>\n\n<tool_call>\n{"name": "Read", "arguments": {"file_path": "a.py"}}\n</tool_call>'
+    )
     answer, reasoning = split_reasoning(text)
     assert reasoning == "I need the file."
     assert answer.startswith("<tool_call>")
@@ -96,7 +101,10 @@ def hermes(name: str, arguments: Any, key: str = "arguments") -> str:
 
 def test_hermes_call_with_prose_before_it() -> None:
     text = "Let me read the file first.\n\n" + hermes("Read", {"file_path": "src/app.py"})
-    assert extract_text_tool_calls(text, TOOLS) == ("Let me read the file first.", [("Read", '{"file_path": "src/app.py"}')])
+    assert extract_text_tool_calls(text, TOOLS) == (
+        "Let me read the file first.",
+        [("Read", '{"file_path": "src/app.py"}')],
+    )
 
 
 def test_hermes_calls_in_a_row() -> None:
@@ -154,7 +162,9 @@ def test_hermes_string_values_may_contain_the_close_tag_and_unicode() -> None:
 
 
 def test_hermes_raw_newlines_inside_strings_are_read() -> None:
-    text = '<tool_call>\n{"name": "Write", "arguments": {"file_path": "a.py", "content": "x = 1\ny = 2\n"}}\n</tool_call>'
+    text = (
+        '<tool_call>\n{"name": "Write", "arguments": {"file_path": "a.py", "content": "x = 1\ny = 2\n"}}\n</tool_call>'
+    )
     _, calls = extract_text_tool_calls(text, TOOLS)
     assert parse_arguments(calls[0].arguments) == {"file_path": "a.py", "content": "x = 1\ny = 2\n"}
 
@@ -271,6 +281,20 @@ def test_qwen3_coder_missing_parameter_close_before_the_next_parameter() -> None
     assert json.loads(extract_text_tool_calls(text, TOOLS)[1][0].arguments) == {"file_path": "a.py", "limit": "5"}
 
 
+def test_unclosed_value_stops_at_the_next_call() -> None:
+    text = "<tool_call>\n<function=Bash>\n<parameter=command>\nls\n<tool_call>\n<function=Read>\n<parameter=file_path>\na.py\n"
+    assert extract_text_tool_calls(text, TOOLS)[1] == [("Bash", '{"command": "ls"}'), ("Read", '{"file_path": "a.py"}')]
+
+
+def test_unknown_bare_functions_do_not_swallow_what_follows() -> None:
+    # Regression: each unknown <function=...> once read every later parameter as its own.
+    prose = "<function=handler>\n<parameter=a>\nb\n" * 3
+    text = prose + "<function=Bash>\n<parameter=command>\nls\n</parameter>\n</function>"
+    rest, calls = extract_text_tool_calls(text, TOOLS)
+    assert calls == [("Bash", '{"command": "ls"}')]
+    assert rest == prose.strip()
+
+
 def test_qwen3_coder_several_calls_and_text_between() -> None:
     second = QWEN_READ.replace("/x/y.py", "/x/z.py")
     rest, calls = extract_text_tool_calls(f"First.\n{QWEN_READ}\nThen:\n{second}\nEnd.", TOOLS)
@@ -329,12 +353,14 @@ def test_calls_inside_a_tilde_fence_are_examples() -> None:
 
 
 def test_calls_in_inline_code_are_prose() -> None:
-    text = "Wrap each call in `<tool_call>{\"name\": \"Read\", \"arguments\": {}}</tool_call>` tags."
+    text = 'Wrap each call in `<tool_call>{"name": "Read", "arguments": {}}</tool_call>` tags.'
     assert extract_text_tool_calls(text, TOOLS) == (text, [])
 
 
 def test_a_real_call_after_a_closed_fence_is_extracted() -> None:
-    text = f"Here is the plan:\n{FENCE}\n{hermes('Bash', {'command': 'echo example'})}\n{FENCE}\n" + hermes("Bash", {"command": "make"})
+    text = f"Here is the plan:\n{FENCE}\n{hermes('Bash', {'command': 'echo example'})}\n{FENCE}\n" + hermes(
+        "Bash", {"command": "make"}
+    )
     rest, calls = extract_text_tool_calls(text, TOOLS)
     assert calls == [("Bash", '{"command": "make"}')]
     assert "echo example" in rest
@@ -476,7 +502,11 @@ def test_error_shows_where_the_json_breaks() -> None:
 # --- properties -------------------------------------------------------------------------------
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
-json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4), max_leaves=20)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
 json_objects = st.dictionaries(st.text(), json_values, max_size=6)
 names = st.sampled_from(TOOLS)
 # Prose around calls: no markup characters, so it cannot open a call, a fence or a think block.
@@ -524,7 +554,27 @@ def test_rendered_qwen3_coder_call_round_trips(name: str, data: dict[str, str]) 
     assert calls == [(name, json.dumps(data, ensure_ascii=False))]
 
 
-markup = st.sampled_from(["<tool_call>", "</tool_call>", "<function=Read>", "<parameter=x>", "</parameter>", "</function>", "{", "}", '"', '"name": "Read"', "```\n", "`", "\n", "<think>", "</think>", ",", "a"])
+markup = st.sampled_from(
+    [
+        "<tool_call>",
+        "</tool_call>",
+        "<function=Read>",
+        "<parameter=x>",
+        "</parameter>",
+        "</function>",
+        "{",
+        "}",
+        '"',
+        '"name": "Read"',
+        "```\n",
+        "`",
+        "\n",
+        "<think>",
+        "</think>",
+        ",",
+        "a",
+    ]
+)
 
 
 @given(st.lists(markup, max_size=25).map("".join))

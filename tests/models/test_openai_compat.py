@@ -48,7 +48,16 @@ def test_two_calls_arrive_whole_in_every_dialect(dialect, stream):
 def test_usage_from_the_final_chunk():
     with ScriptedServer([Turn("hello")], dialect="vllm") as server:
         reply = complete(server)
-    assert reply.usage.input_tokens > 0 and reply.usage.output_tokens > 0
+    assert reply.usage.input_tokens == len(server.chat_requests[0].body) // 4  # the scripted server's count
+    assert not reply.usage.estimated
+
+
+def test_usage_is_estimated_when_the_server_reports_none():
+    with ScriptedServer([Turn("hello there", CALLS)], dialect="llamacpp") as server:
+        reply = complete(server)
+    assert reply.usage.estimated
+    assert reply.usage.input_tokens == len(server.chat_requests[0].body) // 4
+    assert reply.usage.output_tokens > 0
 
 
 def test_a_chunk_per_character_still_assembles():

@@ -159,6 +159,8 @@ _PARAMETER_CLOSE = "</parameter>"
 _NAME_FIELD = re.compile(r'"name"\s*:\s*"((?:[^"\\\n]|\\.)*)"')
 _ARGUMENTS_FIELD = re.compile(r'"(?:arguments|parameters)"\s*:\s*')
 _DECODER = json.JSONDecoder(strict=False)
+# Where a value with no `</parameter>` after it ends: at the next markup of any call.
+_VALUE_STOPS = ("<parameter=", _FUNCTION_CLOSE, _TOOL_CALL_CLOSE, "<function=", _TOOL_CALL_OPEN)
 
 
 def extract_text_tool_calls(text: str, tool_names: Collection[str]) -> tuple[str, list[TextToolCall]]:
@@ -173,7 +175,8 @@ def extract_text_tool_calls(text: str, tool_names: Collection[str]) -> tuple[str
       </tool_call>`. Values are raw text, less exactly one leading and one trailing newline, and
       come back as a JSON object of strings (validate_arguments coerces them by schema). A value
       ends at the first `</parameter>`, so it cannot contain that text; when no `</parameter>`
-      follows at all, it ends at the next `<parameter=`, `</function>` or `</tool_call>`.
+      follows at all, it ends at the next `<parameter=`, `</function>`, `</tool_call>`,
+      `<function=` or `<tool_call>`.
     - `<function=NAME>{json}</function>` (the Llama 3.1 style), inside `<tool_call>` or bare.
 
     A bare `<function=NAME>` (no `<tool_call>` around it) counts only when NAME resolves to one
@@ -202,8 +205,11 @@ def _parse_call(text: str, start: int, tool_names: Collection[str]) -> tuple[lis
     """(calls, end) for markup at `start`; no calls if it is not a call after all."""
     if text.startswith(_TOOL_CALL_OPEN, start):
         return _parse_block(text, start + len(_TOOL_CALL_OPEN))
+    head = _FUNCTION_HEAD.match(text, start)
+    if head is None or resolve_tool_name(head.group(1).strip(), tool_names) is None:
+        return [], start
     parsed = _parse_function(text, start)
-    if parsed is None or resolve_tool_name(parsed.call.name, tool_names) is None:
+    if parsed is None:
         return [], start
     return [parsed.call], _skip_closer(text, parsed.end, _TOOL_CALL_CLOSE)
 
@@ -309,7 +315,7 @@ def _function_parameters(text: str, pos: int) -> tuple[str, int]:
 def _parameter_value(text: str, pos: int) -> tuple[str, int]:
     close = text.find(_PARAMETER_CLOSE, pos)
     if close == -1:
-        close = end = _find_first(text, pos, ("<parameter=", _FUNCTION_CLOSE, _TOOL_CALL_CLOSE))
+        close = end = _find_first(text, pos, _VALUE_STOPS)
     else:
         end = close + len(_PARAMETER_CLOSE)
     value = text[pos:close]
@@ -367,7 +373,7 @@ def parse_arguments(raw: str) -> dict[str, Any]:
     if isinstance(value, str) and value.strip().startswith("{"):
         value = _load(value.strip())
     if not isinstance(value, dict):
-        raise ArgumentsError(f"arguments must be a JSON object, got {_json_kind(value)}: send {{\"key\": value, ...}}")
+        raise ArgumentsError(f'arguments must be a JSON object, got {_json_kind(value)}: send {{"key": value, ...}}')
     return value
 
 

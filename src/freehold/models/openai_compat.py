@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 from freehold import __version__
 from freehold.errors import ModelError, ModelUnreachable, UsageError
-from freehold.messages import Message, Reply
+from freehold.messages import Message, Reply, Usage
 from freehold.models.stream import ReplyBuilder
 from freehold.tools.base import Tool
 
 if TYPE_CHECKING:
     import httpx
 
-RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+RETRY_STATUS = {408, 429, 500, 502, 503, 504}
 MAX_RETRY_AFTER = 60.0
 
 
@@ -101,9 +101,13 @@ class OpenAICompatModel:
             if self.endpoint.api_key:
                 headers["Authorization"] = f"Bearer {self.endpoint.api_key}"
             timeout = httpx.Timeout(self.endpoint.timeout, connect=min(10.0, self.endpoint.timeout))
+            # A plain-http endpoint never reaches TLS (redirects are not followed), so skip
+            # loading the CA bundle: 15 ms of start-up. https endpoints verify as usual.
+            verify = self.endpoint.base_url.startswith("https://")
             # trust_env=False: proxy variables must not reroute traffic the org did not approve.
             self._client = httpx.Client(
-                headers=headers, timeout=timeout, transport=self._transport, trust_env=False, follow_redirects=False
+                headers=headers, timeout=timeout, transport=self._transport, trust_env=False,
+                follow_redirects=False, verify=verify,
             )
         return self._client
 
@@ -150,7 +154,10 @@ class OpenAICompatModel:
                 _read_events(response, builder, self.endpoint.base_url)
             else:
                 builder.feed(_json(response.read(), self.endpoint.base_url))
-        return builder.build(tool_names)
+        reply = builder.build(tool_names)
+        if builder.usage is None:  # llama-cpp-python and others report none when streaming
+            reply.usage = estimate_usage(body, reply)
+        return reply
 
     def _check_status(self, response: httpx.Response) -> None:
         if response.status_code < 400:
@@ -159,6 +166,12 @@ class OpenAICompatModel:
         if response.status_code in RETRY_STATUS:
             raise _Retryable(f"HTTP {response.status_code} {detail}".strip(), _retry_after(response))
         raise ModelError(f"model endpoint {self.endpoint.base_url} answered HTTP {response.status_code}: {detail}")
+
+
+def estimate_usage(body: bytes, reply: Reply) -> Usage:
+    """About four bytes a token: a stand-in, marked as such, for servers that count nothing."""
+    produced = len(reply.text) + len(reply.reasoning) + sum(len(c.name) + len(c.arguments) for c in reply.tool_calls)
+    return Usage(len(body) // 4, max(1, produced // 4), estimated=True)
 
 
 def _read_events(response: httpx.Response, builder: ReplyBuilder, where: str) -> None:

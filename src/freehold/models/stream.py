@@ -93,8 +93,7 @@ class ReplyBuilder:
         if not calls:
             answer, found = extract_text_tool_calls(answer, tool_names)
             calls = [ToolCall("", name, arguments) for name, arguments in found]
-        usage = self.usage or Usage()
-        return Reply(answer.strip(), calls, reasoning, usage, self.finish_reason)
+        return Reply(answer.strip(), calls, reasoning, self.usage or Usage(), self.finish_reason)
 
 
 def _usage(raw: dict[str, Any]) -> Usage:
