@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -149,7 +150,8 @@ def test_hermes_missing_close_tag_between_calls() -> None:
 
 
 def test_several_objects_in_one_block() -> None:
-    text = '<tool_call>\n{"name": "Read", "arguments": {"file_path": "a"}}\n{"name": "Read", "arguments": {"file_path": "b"}}\n</tool_call>'
+    one, two = ({"name": "Read", "arguments": {"file_path": p}} for p in "ab")
+    text = f"<tool_call>\n{json.dumps(one)}\n{json.dumps(two)}\n</tool_call>"
     assert len(extract_text_tool_calls(text, TOOLS)[1]) == 2
 
 
@@ -221,6 +223,13 @@ def test_result_items_are_named_tuples() -> None:
 
 # --- extract_text_tool_calls: Qwen3-Coder XML -------------------------------------------------
 
+
+def qwen(name: str, params: dict[str, str]) -> str:
+    """A call as the Qwen3-Coder chat template renders it."""
+    body = "".join(f"<parameter={k}>\n{v}\n</parameter>\n" for k, v in params.items())
+    return f"<tool_call>\n<function={name}>\n{body}</function>\n</tool_call>"
+
+
 QWEN_READ = """<tool_call>
 <function=Read>
 <parameter=file_path>
@@ -242,7 +251,7 @@ def test_qwen3_coder_call() -> None:
 
 def test_qwen3_coder_code_value_keeps_newlines_indentation_and_angle_brackets() -> None:
     code = "def smaller(a, b):\n    if a < b and b > 0:\n        return a<<1\n\n    return '<tag>'"
-    text = f"<tool_call>\n<function=Write>\n<parameter=file_path>\nm.py\n</parameter>\n<parameter=content>\n{code}\n</parameter>\n</function>\n</tool_call>"
+    text = qwen("Write", {"file_path": "m.py", "content": code})
     _, calls = extract_text_tool_calls(text, TOOLS)
     assert json.loads(calls[0].arguments) == {"file_path": "m.py", "content": code}
 
@@ -282,7 +291,8 @@ def test_qwen3_coder_missing_parameter_close_before_the_next_parameter() -> None
 
 
 def test_unclosed_value_stops_at_the_next_call() -> None:
-    text = "<tool_call>\n<function=Bash>\n<parameter=command>\nls\n<tool_call>\n<function=Read>\n<parameter=file_path>\na.py\n"
+    text = "<tool_call>\n<function=Bash>\n<parameter=command>\nls\n"
+    text += "<tool_call>\n<function=Read>\n<parameter=file_path>\na.py\n"
     assert extract_text_tool_calls(text, TOOLS)[1] == [("Bash", '{"command": "ls"}'), ("Read", '{"file_path": "a.py"}')]
 
 
@@ -386,7 +396,7 @@ def test_an_unclosed_fence_hides_everything_after_it() -> None:
 
 def test_fences_inside_a_call_do_not_hide_the_next_call() -> None:
     readme = "# Usage\n\n```bash\npip install x\n"  # an unclosed fence, inside the value
-    first = f"<tool_call>\n<function=Write>\n<parameter=file_path>\nREADME.md\n</parameter>\n<parameter=content>\n{readme}\n</parameter>\n</function>\n</tool_call>"
+    first = qwen("Write", {"file_path": "README.md", "content": readme})
     _, calls = extract_text_tool_calls(first + "\n" + hermes("Bash", {"command": "ls"}), TOOLS)
     assert [c.name for c in calls] == ["Write", "Bash"]
     assert json.loads(calls[0].arguments)["content"] == readme
@@ -510,7 +520,7 @@ json_values = st.recursive(
 json_objects = st.dictionaries(st.text(), json_values, max_size=6)
 names = st.sampled_from(TOOLS)
 # Prose around calls: no markup characters, so it cannot open a call, a fence or a think block.
-prose = st.text(st.characters(blacklist_characters="<`~", blacklist_categories=("Cs",)), max_size=40)
+prose = st.text(st.characters(blacklist_characters="<`~", blacklist_categories=["Cs"]), max_size=40)
 
 
 @given(json_objects)
@@ -526,10 +536,8 @@ def test_any_double_encoded_object_round_trips(data: dict[str, Any]) -> None:
 
 @given(st.text(max_size=60))
 def test_parse_arguments_only_ever_raises_arguments_error(raw: str) -> None:
-    try:
+    with contextlib.suppress(ArgumentsError):
         assert isinstance(parse_arguments(raw), dict)
-    except ArgumentsError:
-        pass
 
 
 @given(prose, names, json_objects, prose)
@@ -547,9 +555,7 @@ parameter_names = st.from_regex(r"[a-z_]{1,12}", fullmatch=True)
 
 @given(names, st.dictionaries(parameter_names, values, max_size=4))
 def test_rendered_qwen3_coder_call_round_trips(name: str, data: dict[str, str]) -> None:
-    params = "".join(f"<parameter={k}>\n{v}\n</parameter>\n" for k, v in data.items())
-    text = f"<tool_call>\n<function={name}>\n{params}</function>\n</tool_call>"
-    rest, calls = extract_text_tool_calls(text, TOOLS)
+    rest, calls = extract_text_tool_calls(qwen(name, data), TOOLS)
     assert rest == ""
     assert calls == [(name, json.dumps(data, ensure_ascii=False))]
 
@@ -583,7 +589,5 @@ def test_arbitrary_markup_never_crashes(text: str) -> None:
     answer, reasoning = split_reasoning(text)
     assert isinstance(rest, str) and isinstance(answer, str) and isinstance(reasoning, str)
     for call in calls:
-        try:
+        with contextlib.suppress(ArgumentsError):
             parse_arguments(call.arguments)
-        except ArgumentsError:
-            pass

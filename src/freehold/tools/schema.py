@@ -94,11 +94,10 @@ def _unknown_keys(args: dict[str, Any], schema: dict[str, Any]) -> list[str]:
 def _check(value: Any, prop: dict[str, Any], label: str) -> tuple[Any, str | None]:
     """(coerced value, problem or None) for one value against one property schema."""
     kind = prop.get("type")
-    coerce = _COERCIONS.get(kind) if isinstance(kind, str) else None
-    if coerce is not None:
-        coerced = coerce(value)
+    if isinstance(kind, str) and kind in _COERCIONS:
+        coerced = _COERCIONS[kind](value)
         if coerced is _INVALID:
-            return value, f"'{label}' must be {_A[kind]}, got {_describe(value)}"
+            return value, f"'{label}' must be {_TYPE_NAMES[kind]}, got {_describe(value)}"
         value = coerced
     if kind == "array" and isinstance(prop.get("items"), dict):
         value, problem = _check_items(value, prop["items"], label)
@@ -185,7 +184,7 @@ _COERCIONS: dict[str, Callable[[Any], Any]] = {
     "array": _as_array,
     "object": _as_object,
 }
-_A = {
+_TYPE_NAMES = {
     "string": "a string",
     "integer": "an integer",
     "number": "a number",
