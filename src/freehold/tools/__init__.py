@@ -34,6 +34,20 @@ class Outcome:
     is_error: bool
 
 
+# No single result may flood a small context window: about 15k tokens at most.
+MAX_RESULT_CHARS = 60_000
+
+
+def bounded(content: str, limit: int = MAX_RESULT_CHARS) -> str:
+    """`content`, or its head and tail with a note saying what was left out and what to do."""
+    if len(content) <= limit:
+        return content
+    keep = limit // 2
+    omitted = len(content) - 2 * keep
+    note = f"\n[... {omitted} characters omitted: this result was too long; ask for less (offset/limit, a narrower pattern) ...]\n"
+    return content[:keep] + note + content[-keep:]
+
+
 Decide = Callable[[Tool, dict[str, Any]], str | None]
 
 
@@ -75,7 +89,7 @@ class Toolbox:
         if refusal is not None:
             return Outcome(refusal, True)
         try:
-            return Outcome(tool.run(self.workspace, args), False)
+            return Outcome(bounded(tool.run(self.workspace, args)), False)
         except ToolError as exc:
             return Outcome(f"Error: {exc}", True)
         except OSError as exc:

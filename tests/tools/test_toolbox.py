@@ -1,0 +1,73 @@
+"""The one path every call takes: name resolution, argument repair and validation, the
+permission decision, running, and bounding what goes back to the model."""
+
+from __future__ import annotations
+
+import json
+
+from freehold.messages import ToolCall
+from freehold.policy.permissions import decide
+from freehold.tools import MAX_RESULT_CHARS, Toolbox, default_tools
+from freehold.tools.base import Workspace
+
+
+def toolbox(tmp_path) -> Toolbox:
+    return Toolbox(default_tools(), Workspace.at(tmp_path))
+
+
+def allow(tool, args):
+    return None
+
+
+def call(name: str, args) -> ToolCall:
+    return ToolCall("c1", name, args if isinstance(args, str) else json.dumps(args))
+
+
+def test_a_huge_result_is_bounded_with_a_note(tmp_path):
+    (tmp_path / "wide.txt").write_text(("x" * 1900 + "\n") * 2000)
+    box = toolbox(tmp_path)
+    outcome = box.run(box.prepare(call("Read", {"file_path": "wide.txt"})), allow)
+    assert not outcome.is_error
+    assert MAX_RESULT_CHARS < len(outcome.content) < MAX_RESULT_CHARS + 200
+    assert "characters omitted" in outcome.content and "offset/limit" in outcome.content
+
+
+def test_qwen3coder_string_values_are_typed_by_the_schema(tmp_path):
+    (tmp_path / "a.txt").write_text("one\ntwo\nthree\n")
+    box = toolbox(tmp_path)
+    prepared = box.prepare(call("Read", {"file_path": "a.txt", "offset": "2", "limit": "1"}))
+    assert prepared.input == {"file_path": "a.txt", "offset": 2, "limit": 1}
+    assert box.run(prepared, allow).content.startswith("     2\ttwo")
+
+
+def test_unknown_tool_and_bad_arguments_are_errors_for_the_model(tmp_path):
+    box = toolbox(tmp_path)
+    unknown = box.run(box.prepare(call("Fetch", {})), allow)
+    assert unknown.is_error and "Valid tools: Read, Edit, Write, Bash, Grep, Glob" in unknown.content
+    missing = box.run(box.prepare(call("Edit", {"file_path": "a"})), allow)
+    assert missing.is_error and "old_string" in missing.content and "new_string" in missing.content
+
+
+def test_a_refusal_stops_the_call_before_it_runs(tmp_path):
+    box = toolbox(tmp_path)
+    prepared = box.prepare(call("Write", {"file_path": "new.txt", "content": "x"}))
+    outcome = box.run(prepared, lambda tool, args: "Permission denied: no")
+    assert outcome.is_error and outcome.content == "Permission denied: no"
+    assert not (tmp_path / "new.txt").exists()
+
+
+def test_permission_table(tmp_path):
+    ws = Workspace.at(tmp_path)
+    tools = {t.name: t for t in default_tools()}
+    table = {
+        "plan": ("allow", "deny", "deny"),
+        "default": ("allow", "ask", "ask"),
+        "accept-edits": ("allow", "allow", "ask"),
+        "auto": ("allow", "allow", "allow"),
+    }
+    for mode, expected in table.items():
+        got = tuple(decide(mode, tools[n], {"file_path": "a", "command": "ls"}, ws).verdict for n in ("Read", "Edit", "Bash"))
+        assert got == expected, mode
+    outside = {"file_path": "/etc/hostname"}
+    assert decide("default", tools["Read"], outside, ws).verdict == "ask"
+    assert decide("auto", tools["Read"], outside, ws).verdict == "allow"
