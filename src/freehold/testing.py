@@ -99,8 +99,7 @@ class ScriptedServer:
         # More models to list at /v1/models beside `model`, as a server hosting several would.
         self.extra_models: tuple[str, ...] = ()
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
-        self._httpd.daemon_threads = True
+        self._httpd = _QuietServer(("127.0.0.1", port), _handler_for(self))
         self._thread: threading.Thread | None = None
 
     @property
@@ -243,6 +242,15 @@ def whole_response(server: ScriptedServer, turn: Turn, request_body: bytes) -> d
 
 
 # -- HTTP ---------------------------------------------------------------------------------
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that exits with a kept-alive connection open resets it: that is normal.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
