@@ -1,9 +1,10 @@
-"""Assemble a run from settings: model client, tools, session, agent; then run it headless."""
+"""Assemble a run from settings and policy: model client, tools, session, agent; then run it headless."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from freehold.agent.loop import Agent
 from freehold.agent.prompt import system_prompt
@@ -12,10 +13,19 @@ from freehold.config import Settings, data_home
 from freehold.errors import SessionError
 from freehold.messages import Message
 from freehold.models.openai_compat import Endpoint, OpenAICompatModel
+from freehold.policy.org import Policy
 from freehold.policy.permissions import decide, refusal_message
+from freehold.policy.rules import Rule
 from freehold.protocol import Emit, SessionStarted
 from freehold.tools import Decide, Toolbox, default_tools
 from freehold.tools.base import Tool, Workspace
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    resume: str | None = None
+    continue_latest: bool = False
+    dump_requests: Path | None = None
 
 
 def endpoint_of(settings: Settings) -> Endpoint:
@@ -24,8 +34,14 @@ def endpoint_of(settings: Settings) -> Endpoint:
                     settings.retry_backoff, settings.stream, settings.temperature, settings.max_tokens)
 
 
-def headless_decider(mode: str, workspace: Workspace) -> Decide:
-    def check(tool: Tool, args: dict) -> str | None:
+def headless_decider(mode: str, workspace: Workspace, policy: Policy) -> Decide:
+    """Policy deny rules first (nothing overrides them), then the permission-mode table."""
+    rules = [Rule.parse(text) for text in policy.deny_rules]
+
+    def check(tool: Tool, args: dict[str, Any]) -> str | None:
+        for rule in rules:
+            if rule.matches(tool, args, workspace):
+                return f"Permission denied by the organization's policy: rule {rule.text} ({policy.path})."
         decision = decide(mode, tool, args, workspace)
         if decision.verdict == "allow":
             return None
@@ -36,12 +52,16 @@ def headless_decider(mode: str, workspace: Workspace) -> Decide:
     return check
 
 
+def workspace_for(cwd: Path, settings: Settings, policy: Policy) -> Workspace:
+    return Workspace.at(cwd, policy.deny_read, policy.deny_write, network=settings.network_tools == "allow")
+
+
 def open_session(store: SessionStore, workspace: Workspace, model: OpenAICompatModel,
-                 resume: str | None, continue_latest: bool) -> tuple[Session, bool]:
+                 options: RunOptions) -> tuple[Session, bool]:
     """The session to run in: the one asked for (checked before any network call), or a new one."""
     cwd = str(workspace.root)
-    if resume or continue_latest:
-        session = store.open(resume or store.latest(cwd))
+    if options.resume or options.continue_latest:
+        session = store.open(options.resume or store.latest(cwd))
         if session.info.cwd != cwd:
             raise SessionError(f"session {session.id} belongs to {session.info.cwd}; run freehold from there")
         _name_model(model)
@@ -57,18 +77,53 @@ def _name_model(model: OpenAICompatModel) -> None:
         model.endpoint = replace(model.endpoint, model=model.served_model())
 
 
-def run_headless(settings: Settings, cwd: Path, prompt: str, emit: Emit,
-                 resume: str | None = None, continue_latest: bool = False) -> int:
-    workspace = Workspace.at(cwd)
+def request_dumper(directory: Path) -> Any:
+    """Writes each request body, exactly as sent, to DIR/NNNN-<sha256 prefix>.json."""
+    import hashlib
+
+    directory.mkdir(parents=True, exist_ok=True)
+    count = len(list(directory.glob("*.json")))
+
+    def dump(body: bytes) -> None:
+        nonlocal count
+        count += 1
+        (directory / f"{count:04d}-{hashlib.sha256(body).hexdigest()[:16]}.json").write_bytes(body)
+
+    return dump
+
+
+def build_model(settings: Settings, policy: Policy, options: RunOptions) -> OpenAICompatModel:
+    from freehold.policy.egress import egress_transport
+
+    endpoint = endpoint_of(settings)
+    transport = egress_transport(policy)
+    dumper = request_dumper(options.dump_requests) if options.dump_requests else None
+    return OpenAICompatModel(endpoint, transport=transport, on_request=dumper)
+
+
+def build_redactor(settings: Settings, store: SessionStore, session: Session) -> Any:
+    if not settings.redaction:
+        return None
+    from freehold.policy.redaction import Redactor
+
+    return Redactor.from_pairs(store.redactions(session.id))
+
+
+def run_headless(settings: Settings, policy: Policy, cwd: Path, prompt: str, emit: Emit,
+                 options: RunOptions = RunOptions()) -> int:
+    workspace = workspace_for(cwd, settings, policy)
     store = SessionStore(data_home())
-    model = OpenAICompatModel(endpoint_of(settings))
+    model = build_model(settings, policy, options)
     try:
-        session, resumed = open_session(store, workspace, model, resume, continue_latest)
+        session, resumed = open_session(store, workspace, model, options)
         toolbox = Toolbox(default_tools(), workspace)
         emit(SessionStarted(session.id, str(workspace.root), model.name, tuple(t.name for t in toolbox.tools),
                             settings.permission_mode, resumed))
-        agent = Agent(model, toolbox, session, headless_decider(settings.permission_mode, workspace), emit,
+        agent = Agent(model, toolbox, session, headless_decider(settings.permission_mode, workspace, policy), emit,
                       settings.max_turns)
+        redactor = build_redactor(settings, store, session)
+        if redactor is not None:
+            agent.redactor = redactor
         done = agent.run(prompt)
         emit(done)
         if agent.failure is not None:

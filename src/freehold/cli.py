@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import argparse
 
 EPILOG = """\
+commands: freehold policy show | freehold policy check URL
 exit codes: 0 success, 1 run failed, 2 bad usage or config, 3 refused by policy,
             4 model endpoint unreachable, 130 interrupted
 environment: FREEHOLD_ENDPOINT, FREEHOLD_MODEL, FREEHOLD_API_KEY, FREEHOLD_HOME, ...
@@ -44,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", metavar="NAME", help="model name (default: the one the endpoint serves)")
     p.add_argument("--max-turns", type=int, metavar="N", help="model turns before giving up (default 50)")
     p.add_argument("--permission-mode", choices=PERMISSION_MODES)
+    p.add_argument("--dump-requests", metavar="DIR", type=Path,
+                   help="write every request body, exactly as sent, to files in DIR")
     group = p.add_mutually_exclusive_group()
     group.add_argument("-c", "--continue", dest="continue_", action="store_true",
                        help="continue the latest session in this directory")
@@ -58,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     output_format = "text"
     try:
+        if argv[:1] == ["policy"]:
+            from freehold.policy.command import policy_command
+
+            return policy_command(argv[1:])
         args = build_parser().parse_args(argv)
         output_format = args.output_format
         return run(args)
@@ -91,19 +98,21 @@ def _report(exc: FreeholdError, output_format: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from freehold import config
+    from freehold.policy.org import enforce, load_policy
     from freehold.ui.headless import HeadlessRenderer
 
     prompt = _prompt(args)
     cwd = Path.cwd()
+    policy = load_policy()
     flags = {"endpoint": args.endpoint, "model": args.model, "max_turns": args.max_turns,
              "permission_mode": args.permission_mode}
-    settings = config.load(cwd, flags)
+    settings = enforce(config.load(cwd, flags), policy)
     if not settings.endpoint:
         raise UsageError("no model endpoint: pass --endpoint URL, set FREEHOLD_ENDPOINT, or set [model] endpoint in config")
-    from freehold.app import run_headless
+    from freehold.app import RunOptions, run_headless
 
-    return run_headless(settings, cwd, prompt, HeadlessRenderer(args.output_format),
-                        resume=args.resume, continue_latest=args.continue_)
+    options = RunOptions(args.resume, args.continue_, args.dump_requests)
+    return run_headless(settings, policy, cwd, prompt, HeadlessRenderer(args.output_format), options)
 
 
 def _prompt(args: argparse.Namespace) -> str:

@@ -30,6 +30,13 @@ class Settings:
     max_tokens: int | None = None
     max_turns: int = 50
     permission_mode: str = "default"
+    redaction: bool = True
+    network_tools: str = "allow"
+    # Where each setting that is not a default came from, e.g. "flag", "environment FREEHOLD_MODEL".
+    origins: tuple[tuple[str, str], ...] = ()
+
+    def origin(self, name: str) -> str:
+        return dict(self.origins).get(name, "default")
 
 
 # Where each setting lives in a config file, and the environment variable that sets it.
@@ -45,6 +52,8 @@ FILE_KEYS: dict[tuple[str, str], str] = {
     ("model", "max_tokens"): "max_tokens",
     ("agent", "max_turns"): "max_turns",
     ("agent", "permission_mode"): "permission_mode",
+    ("redaction", "enabled"): "redaction",
+    ("network", "tools"): "network_tools",
 }
 ENV_KEYS = {
     "FREEHOLD_ENDPOINT": "endpoint",
@@ -56,6 +65,7 @@ ENV_KEYS = {
     "FREEHOLD_STREAM": "stream",
     "FREEHOLD_MAX_TURNS": "max_turns",
     "FREEHOLD_PERMISSION_MODE": "permission_mode",
+    "FREEHOLD_REDACTION": "redaction",
 }
 # A project's config is in its repository, where a secret would be committed and shared.
 NOT_IN_PROJECT = {"api_key"}
@@ -90,15 +100,22 @@ def project_config_path(cwd: Path) -> Path | None:
 def load(cwd: Path, flags: dict[str, Any], env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ) if env is None else env
     values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+
+    def layer(found: dict[str, Any], where: Any) -> None:
+        values.update(found)
+        origins.update({name: where(name) if callable(where) else where for name in found})
+
     user = user_config_path(env)
     if user.is_file():
-        values.update(_from_file(user, project=False))
+        layer(_from_file(user, project=False), f"user config {user}")
     project = project_config_path(cwd)
     if project is not None:
-        values.update(_from_file(project, project=True))
-    values.update(_from_env(env))
-    values.update({k: v for k, v in flags.items() if v is not None})
-    return _check(replace(Settings(), **values))
+        layer(_from_file(project, project=True), f"project config {project}")
+    env_names = {name: var for var, name in ENV_KEYS.items()}
+    layer(_from_env(env), lambda name: f"environment {env_names[name]}")
+    layer({k: v for k, v in flags.items() if v is not None}, lambda name: f"flag --{name.replace('_', '-')}")
+    return _check(replace(Settings(), **values, origins=tuple(sorted(origins.items()))))
 
 
 def _from_file(path: Path, project: bool) -> dict[str, Any]:
@@ -177,6 +194,8 @@ def _check(settings: Settings) -> Settings:
         raise UsageError(f"max turns must be at least 1, got {settings.max_turns}")
     if settings.max_retries < 0 or settings.retry_backoff < 0 or settings.timeout <= 0:
         raise UsageError("max_retries and retry_backoff must be >= 0 and timeout > 0")
+    if settings.network_tools not in ("none", "allow"):
+        raise UsageError(f'[network] tools must be "none" or "allow", got {settings.network_tools!r}')
     if settings.endpoint is not None and not settings.endpoint.startswith(("http://", "https://")):
         raise UsageError(f"endpoint must be an http:// or https:// URL, got {settings.endpoint!r}")
     return settings

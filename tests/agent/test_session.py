@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from freehold.agent.session import INTERRUPTED, SessionStore
+from freehold.agent.session import INTERRUPTED, MIGRATIONS, SessionStore
 from freehold.errors import SessionError
 from freehold.messages import Message, ToolCall
 
@@ -61,7 +61,7 @@ def test_migrations_run_once(tmp_path):
     SessionStore(tmp_path)
     SessionStore(tmp_path)
     db = sqlite3.connect(tmp_path / "sessions.db")
-    assert db.execute("SELECT count(*) FROM _migrations").fetchone() == (1,)
+    assert db.execute("SELECT count(*) FROM _migrations").fetchone() == (len(MIGRATIONS),)
 
 
 def test_an_unwritable_home_is_a_session_error(tmp_path):
@@ -69,3 +69,13 @@ def test_an_unwritable_home_is_a_session_error(tmp_path):
     blocker.write_text("")
     with pytest.raises(SessionError, match="cannot open the session store"):
         SessionStore(blocker / "home")
+
+
+def test_redactions_are_kept_per_session_and_the_store_is_private(tmp_path):
+    store = SessionStore(tmp_path / "home")
+    a, b = store.create("/r", "m", "e"), store.create("/r", "m", "e")
+    store.save_redactions(a.id, [("[REDACTED:token-1]", "s3cret")])
+    store.save_redactions(a.id, [("[REDACTED:token-1]", "s3cret"), ("[REDACTED:token-2]", "other")])
+    assert sorted(store.redactions(a.id)) == [("[REDACTED:token-1]", "s3cret"), ("[REDACTED:token-2]", "other")]
+    assert store.redactions(b.id) == []
+    assert (tmp_path / "home" / "sessions.db").stat().st_mode & 0o077 == 0

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import Protocol
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 from freehold.agent.session import Session
 from freehold.errors import FreeholdError
@@ -23,6 +23,25 @@ class Model(Protocol):
     def complete(self, messages: Sequence[Message], tools: Sequence[Tool]) -> Reply: ...
 
 
+class Redact(Protocol):
+    """Keeps secrets out of what the model sees, and puts them back into what tools receive."""
+
+    def redact(self, text: str) -> str: ...
+    def restore_args(self, args: dict[str, Any]) -> dict[str, Any]: ...
+    def export(self) -> list[tuple[str, str]]: ...
+
+
+class _NoRedaction:
+    def redact(self, text: str) -> str:
+        return text
+
+    def restore_args(self, args: dict[str, Any]) -> dict[str, Any]:
+        return args
+
+    def export(self) -> list[tuple[str, str]]:
+        return []
+
+
 @dataclass
 class Agent:
     model: Model
@@ -31,6 +50,7 @@ class Agent:
     decide: Decide
     emit: Emit
     max_turns: int = 50
+    redactor: Redact = field(default_factory=_NoRedaction)
     # The error that ended the last run, when one did; the front end maps it to an exit code.
     failure: FreeholdError | None = None
 
@@ -38,7 +58,7 @@ class Agent:
         started = time.monotonic()
         usage = Usage()
         self.failure = None
-        self.session.add(Message("user", prompt))
+        self._add(Message("user", self.redactor.redact(prompt)))
         for turn in range(1, self.max_turns + 1):
             try:
                 reply = self._ask()
@@ -77,9 +97,19 @@ class Agent:
     def _act(self, call: ToolCall) -> None:
         prepared = self.toolbox.prepare(call)
         self.emit(ToolUse(call.id, call.name, prepared.input, call.arguments))
+        if prepared.input is not None:  # placeholders the model passed back become the real values
+            prepared = replace(prepared, input=self.redactor.restore_args(prepared.input))
         outcome = self.toolbox.run(prepared, self.decide)
-        self.session.add(Message("tool", outcome.content, tool_call_id=call.id, is_error=outcome.is_error))
-        self.emit(ToolResult(call.id, outcome.content, outcome.is_error))
+        content = self.redactor.redact(outcome.content)
+        self._add(Message("tool", content, tool_call_id=call.id, is_error=outcome.is_error))
+        self.emit(ToolResult(call.id, content, outcome.is_error))
+
+    def _add(self, message: Message) -> None:
+        """Persist what the redactor learned first, so no stored placeholder is ever orphaned."""
+        pairs = self.redactor.export()
+        if pairs:
+            self.session.store.save_redactions(self.session.id, pairs)
+        self.session.add(message)
 
     def _finish(self, subtype: str, result: str, turns: int, started: float, usage: Usage) -> RunFinished:
         elapsed = int((time.monotonic() - started) * 1000)

@@ -37,6 +37,17 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "002_redactions",
+        """
+        CREATE TABLE redactions (
+            session_id TEXT NOT NULL REFERENCES sessions (id),
+            placeholder TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (session_id, placeholder)
+        );
+        """,
+    ),
 ]
 
 INTERRUPTED = "Not run: the session was interrupted before this tool call finished."
@@ -53,8 +64,10 @@ class SessionInfo:
 class SessionStore:
     def __init__(self, home: Path) -> None:
         try:
-            home.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(home / "sessions.db", isolation_level=None)
+            home.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path = home / "sessions.db"
+            path.touch(mode=0o600, exist_ok=True)  # it holds prompts, code and redacted secrets
+            self.db = sqlite3.connect(path, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self._migrate()
@@ -101,6 +114,18 @@ class SessionStore:
             self.db.execute("BEGIN")
             self.db.execute("INSERT INTO messages VALUES (?, ?, ?, ?)", (session_id, seq, message.to_json(), now))
             self.db.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
+
+    def save_redactions(self, session_id: str, pairs: list[tuple[str, str]]) -> None:
+        """Placeholders and the secrets they stand for: kept on this machine so a resumed
+        session can still put the real values back into tool calls."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR IGNORE INTO redactions VALUES (?, ?, ?)",
+                                [(session_id, p, v) for p, v in pairs])
+
+    def redactions(self, session_id: str) -> list[tuple[str, str]]:
+        rows = self.db.execute("SELECT placeholder, value FROM redactions WHERE session_id = ?", (session_id,))
+        return [(p, v) for p, v in rows]
 
     def _where(self) -> str:
         return self.db.execute("PRAGMA database_list").fetchone()[2]

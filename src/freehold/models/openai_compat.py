@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -62,9 +62,16 @@ def request_body(endpoint: Endpoint, messages: Sequence[Message], tools: Sequenc
 
 
 class OpenAICompatModel:
-    def __init__(self, endpoint: Endpoint, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        transport: httpx.BaseTransport | None = None,
+        on_request: Callable[[bytes], None] | None = None,
+    ) -> None:
         self.endpoint = endpoint
         self._transport = transport
+        # Sees every request body, byte for byte, just before it is sent (--dump-requests).
+        self._on_request = on_request
         self._client: httpx.Client | None = None
         self.requests_sent = 0
 
@@ -101,13 +108,16 @@ class OpenAICompatModel:
             if self.endpoint.api_key:
                 headers["Authorization"] = f"Bearer {self.endpoint.api_key}"
             timeout = httpx.Timeout(self.endpoint.timeout, connect=min(10.0, self.endpoint.timeout))
-            # A plain-http endpoint never reaches TLS (redirects are not followed), so skip
-            # loading the CA bundle: 15 ms of start-up. https endpoints verify as usual.
-            verify = self.endpoint.base_url.startswith("https://")
-            # trust_env=False: proxy variables must not reroute traffic the org did not approve.
+            # Every connection goes through the one egress point (policy check, pinned DNS, no
+            # proxy unless the policy names one); trust_env=False and no redirects back it up.
+            transport = self._transport
+            if transport is None:
+                from freehold.policy.egress import egress_transport
+                from freehold.policy.org import Policy
+
+                transport = egress_transport(Policy())
             self._client = httpx.Client(
-                headers=headers, timeout=timeout, transport=self._transport, trust_env=False,
-                follow_redirects=False, verify=verify,
+                headers=headers, timeout=timeout, transport=transport, trust_env=False, follow_redirects=False
             )
         return self._client
 
@@ -147,6 +157,8 @@ class OpenAICompatModel:
         if self.endpoint.stream:
             headers["Accept"] = "text/event-stream"
         self.requests_sent += 1
+        if self._on_request is not None:
+            self._on_request(body)
         with self._http().stream("POST", self._url("/chat/completions"), content=body, headers=headers) as response:
             self._check_status(response)
             builder = ReplyBuilder()
@@ -181,8 +193,8 @@ def _read_events(response: httpx.Response, builder: ReplyBuilder, where: str) ->
             continue  # comments, event names, keep-alives
         data = line[5:].strip()
         if data == "[DONE]":
-            done = True
-            break
+            done = True  # read on to the end, so the connection can be kept for the next turn
+            continue
         chunk = _json(data.encode(), where)
         if isinstance(chunk.get("error"), (dict, str)):
             raise _Retryable(f"the server reported an error mid-stream: {_message_of(chunk['error'])}")

@@ -5,6 +5,6 @@
 
 from __future__ import annotations
 
-from freehold.sandbox.process import ProcessResult, child_env, run
+from freehold.sandbox.process import ProcessResult, SandboxUnavailable, child_env, run
 
-__all__ = ["ProcessResult", "child_env", "run"]
+__all__ = ["ProcessResult", "SandboxUnavailable", "child_env", "run"]

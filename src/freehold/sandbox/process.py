@@ -18,6 +18,7 @@ import codecs
 import contextlib
 import os
 import selectors
+import shutil
 import signal
 import subprocess
 import time
@@ -97,6 +98,28 @@ def child_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     return {name: value for name, value in source.items() if not name.startswith(_PRIVATE_PREFIX)}
 
 
+class SandboxUnavailable(OSError):
+    """The isolation a run asked for cannot be had; the command must not run without it."""
+
+
+_BWRAP_NO_NETWORK = ("--dev-bind", "/", "/", "--unshare-net", "--die-with-parent", "--")
+_bwrap_checked: str | None = None  # the path of a bwrap that works, once probed
+
+
+def _no_network(argv: Sequence[str]) -> list[str]:
+    """`argv` inside a bubblewrap network namespace with only a loopback of its own."""
+    global _bwrap_checked
+    if _bwrap_checked is None:
+        bwrap = shutil.which("bwrap")
+        if bwrap is None:
+            raise SandboxUnavailable("bubblewrap (bwrap) is not installed")
+        probe = subprocess.run([bwrap, *_BWRAP_NO_NETWORK, "true"], capture_output=True, text=True, timeout=10)
+        if probe.returncode != 0:
+            raise SandboxUnavailable(f"bubblewrap cannot start here: {probe.stderr.strip()[:200]}")
+        _bwrap_checked = bwrap
+    return [_bwrap_checked, *_BWRAP_NO_NETWORK, *argv]
+
+
 def run(
     argv: Sequence[str],
     *,
@@ -104,13 +127,15 @@ def run(
     timeout: float,
     env: Mapping[str, str] | None = None,
     output_limit: int = OUTPUT_LIMIT,
+    network: bool = True,
 ) -> ProcessResult:
-    """Run `argv` in `cwd` and wait for it, at most `timeout` seconds. Raises OSError if it cannot start.
+    """Run `argv` in `cwd` and wait for it, at most `timeout` seconds. Raises OSError if it cannot
+    start, and SandboxUnavailable when `network=False` cannot be enforced (it never runs without).
 
     The child's environment is `env` (default: ours) less Freehold's own variables; see `child_env`.
     """
     proc = subprocess.Popen(
-        list(argv),
+        list(argv) if network else _no_network(argv),
         cwd=Path(cwd),
         env=child_env(env),
         stdin=subprocess.DEVNULL,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from freehold.globs import PathPatterns
 
 
 class ToolError(Exception):
@@ -15,13 +17,28 @@ class ToolError(Exception):
 
 @dataclass(frozen=True)
 class Workspace:
-    """The directory the agent works in. Every path a tool touches is resolved against it."""
+    """The directory the agent works in. Every path a tool touches is resolved against it,
+    and checked against the organization's `deny_read` / `deny_write` globs."""
 
     root: Path
+    deny_read: PathPatterns = field(default_factory=lambda: PathPatterns(()))
+    deny_write: PathPatterns = field(default_factory=lambda: PathPatterns(()))
+    # Whether commands run here may use the network (the policy's network.tools).
+    network: bool = True
 
     @classmethod
-    def at(cls, path: str | os.PathLike[str]) -> Workspace:
-        return cls(Path(os.path.realpath(path)))
+    def at(cls, path: str | os.PathLike[str], deny_read: tuple[str, ...] = (),
+           deny_write: tuple[str, ...] = (), network: bool = True) -> Workspace:
+        return cls(Path(os.path.realpath(path)), PathPatterns(deny_read), PathPatterns(deny_write), network)
+
+    def read_denied(self, path: Path) -> str | None:
+        """The policy glob that keeps `path` out of the model's context, if any."""
+        return self.deny_read.match(path, self.root)
+
+    def check_read(self, path: Path) -> None:
+        glob = self.read_denied(path)
+        if glob is not None:
+            raise ToolError(f"refused by policy: {self.display(path)} matches files.deny_read {glob!r}")
 
     def resolve(self, path: str) -> Path:
         """The real path (symlinks and `..` resolved) that `path` names, relative to the root."""
@@ -37,6 +54,9 @@ class Workspace:
         real = self.resolve(path)
         if not self.contains(real):
             raise ToolError(f"refused: {path} is outside the workspace {self.root}; only files inside it may be written")
+        glob = self.deny_write.match(real, self.root)
+        if glob is not None:
+            raise ToolError(f"refused by policy: {self.display(real)} matches files.deny_write {glob!r}")
         return real
 
     def display(self, path: Path) -> str:

@@ -51,6 +51,7 @@ def _int_arg(args: dict[str, Any], name: str, default: int) -> int:
 
 def _check_file(ws: Workspace, asked: str, path: Path) -> None:
     """Refuse anything Read or Edit cannot work on, saying what it is instead."""
+    ws.check_read(path)
     shown = ws.display(path)
     if not path.exists():
         raise ToolError(f"file not found: {shown}{_suggestions(ws, asked, path)}")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any, Literal
 
+from freehold.globs import glob_regex
 from freehold.sandbox import ProcessResult, process
 from freehold.tools.base import Tool, ToolError, Workspace
 
@@ -126,7 +127,10 @@ def grep(ws: Workspace, args: dict[str, Any], *, backend: Backend = "auto") -> s
     rg = None if backend == "python" else shutil.which("rg")
     if backend == "rg" and rg is None:
         raise ToolError("ripgrep (rg) is not installed")
+    ws.check_read(query.target)
     hits = _rg_search(ws, query, rg) if rg else _python_search(ws, query)
+    # Files the policy keeps out of the model's context are searched by no one's eyes: drop them.
+    hits = GrepHits([h for h in hits.files if ws.read_denied(h.path) is None], hits.complete)
     return _format_hits(ws, query, hits)
 
 
@@ -434,46 +438,9 @@ def _glob_rule(glob: str | None) -> _GlobRule | None:
 
 def _compile_glob(glob: str, *, anchored: bool) -> re.Pattern[str]:
     try:
-        return re.compile(("" if anchored else "(?:.*/)?") + _glob_regex(glob))
+        return re.compile(("" if anchored else "(?:.*/)?") + glob_regex(glob))
     except re.error as exc:
         raise ToolError(f"invalid glob {glob!r}: {exc}") from None
-
-
-def _glob_regex(glob: str) -> str:
-    """Translate a glob to a regex: * and ? stay within one directory, ** crosses them, [..] and {a,b}."""
-    out: list[str] = []
-    depth, i = 0, 0
-    while i < len(glob):
-        char, step = glob[i], 1
-        if glob.startswith("**/", i):
-            out.append("(?:.*/)?")
-            step = 3
-        elif glob.startswith("**", i):
-            out.append(".*")
-            step = 2
-        elif char == "*":
-            out.append("[^/]*")
-        elif char == "?":
-            out.append("[^/]")
-        elif char == "[" and (end := glob.find("]", i + 2)) != -1:
-            body = glob[i + 1 : end]
-            out.append("[" + ("^" + body[1:] if body[0] in "!^" else body).replace("\\", "\\\\") + "]")
-            step = end + 1 - i
-        elif char == "{":
-            depth += 1
-            out.append("(?:")
-        elif char == "}" and depth:
-            depth -= 1
-            out.append(")")
-        elif char == "," and depth:
-            out.append("|")
-        elif char == "\\" and i + 1 < len(glob):
-            out.append(re.escape(glob[i + 1]))
-            step = 2
-        else:
-            out.append(re.escape(char))
-        i += step
-    return "".join(out)
 
 
 GREP = Tool(name="Grep", description=GREP_DESCRIPTION, parameters=GREP_PARAMETERS, run=grep, read_only=True)

@@ -7,7 +7,7 @@ import shutil
 import signal
 from typing import Any
 
-from freehold.sandbox import ProcessResult, process
+from freehold.sandbox import ProcessResult, SandboxUnavailable, process
 from freehold.tools.base import Tool, ToolError, Workspace
 
 DEFAULT_TIMEOUT = 120
@@ -37,7 +37,10 @@ def run_bash(ws: Workspace, args: dict[str, Any]) -> str:
         raise ToolError("command is required: the shell command to run")
     timeout, notes = _timeout(args.get("timeout"))
     try:
-        result = process.run([_shell(), "-c", command], cwd=ws.root, timeout=timeout)
+        result = process.run([_shell(), "-c", command], cwd=ws.root, timeout=timeout, network=ws.network)
+    except SandboxUnavailable as exc:
+        raise ToolError(f"refused: the policy allows commands no network (network.tools = \"none\") and that "
+                        f"cannot be enforced here: {exc}. The command was not run.") from exc
     except OSError as exc:
         raise ToolError(f"could not start the shell: {exc}") from exc
     return _report(result, timeout, notes)
