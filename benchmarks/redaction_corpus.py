@@ -686,8 +686,7 @@ def pem_file(b: Builder, i: int) -> tuple[str, str]:
 
 def yaml_config(b: Builder, i: int) -> tuple[str, str]:
     g = b.g
-    pem = b.secret("private-key", g.pem())
-    indented = "\n".join("    " + line for line in pem.splitlines())
+    indented = "    " + b.secret("private-key", g.pem().replace("\n", "\n    "))
     text = f'''# {g.pick(WORDS)} service configuration
 server:
   port: 8080
@@ -737,7 +736,7 @@ def readme(b: Builder, i: int) -> tuple[str, str]:
 
 ```sh
 export OPENAI_API_KEY={b.decoy("docs-placeholder", "sk-...")}
-export DB_PASSWORD={b.decoy("template", "${{DB_PASSWORD}}")}
+export DB_PASSWORD={b.decoy("template", "${DB_PASSWORD}")}
 ```
 
 Set `api_key: "{b.decoy("docs-placeholder", "YOUR_API_KEY")}"` in `config.yaml`. The default admin password
@@ -781,14 +780,152 @@ $ sha256sum dist/*.whl
     return f"ci/{g.pick(WORDS)}{i}.txt", text
 
 
+def maven_settings(b: Builder, i: int) -> tuple[str, str]:
+    g = b.g
+    text = f"""<settings>
+  <servers>
+    <server>
+      <id>internal-releases</id>
+      <username>deploy</username>
+      <password>{b.secret("password", g.password())}</password>
+    </server>
+  </servers>
+  <profiles><profile><id>{b.decoy("uuid", g.uuid())}</id></profile></profiles>
+</settings>
+"""
+    return f"java/{g.pick(WORDS)}{i}/settings.xml", text
+
+
+def wp_config(b: Builder, i: int) -> tuple[str, str]:
+    g = b.g
+    salt = g.chars(ALNUM + "!#%^*()-_=+[]{}<>~|:.,", 64)
+    text = f"""<?php
+define( 'DB_NAME', '{g.pick(WORDS)}' );
+define( 'DB_USER', 'wp' );
+define( 'DB_PASSWORD', '{b.secret("password", g.password())}' );
+define( 'DB_HOST', 'localhost' );
+define( 'AUTH_KEY',         '{b.secret("secret", salt)}' );
+$table_prefix = 'wp_';
+"""
+    return f"php/{g.pick(WORDS)}{i}/wp-config.php", text
+
+
+def spring_properties(b: Builder, i: int) -> tuple[str, str]:
+    g = b.g
+    text = f"""server.port=8080
+spring.datasource.url=jdbc:postgresql://db.internal:5432/{g.pick(WORDS)}
+spring.datasource.username=app
+spring.datasource.password={b.secret("password", g.password())}
+jwt.secret={b.secret("secret", g.token())}
+jwt.expiration=3600
+management.endpoints.web.exposure.include=health
+"""
+    return f"java/{g.pick(WORDS)}{i}/application.properties", text
+
+
+def appsettings(b: Builder, i: int) -> tuple[str, str]:
+    g = b.g
+    connection = f"Server=db.internal;Database={g.pick(WORDS)};User Id=sa;Password={b.secret('password', g.password())};"
+    doc = {
+        "ConnectionStrings": {"Default": connection},
+        "Logging": {"LogLevel": {"Default": "Information"}},
+        "Jwt": {"Issuer": "https://auth.internal", "SigningKey": b.secret("secret", g.token())},
+        "InstanceId": b.decoy("uuid", g.uuid()),
+    }
+    return f"dotnet/{g.pick(WORDS)}{i}/appsettings.json", json.dumps(doc, indent=2) + "\n"
+
+
+def ops_notes(b: Builder, i: int) -> tuple[str, str]:
+    """Credentials in shapes with no `name = value` to go by."""
+    g = b.g
+    session = g.chars(string.ascii_lowercase + string.digits, 32)
+    text = f"""# ops notes ({g.pick(WORDS)})
+
+curl -u deploy:{b.secret("password", g.password())} https://ci.internal/api/json
+docker login registry.internal -u ci -p {b.secret("password", g.password())}
+psql -c "CREATE USER report WITH PASSWORD '{b.secret("password", g.password())}';"
+echo 'db.internal:5432:app:app:{b.secret("password", g.password())}' >> ~/.pgpass
+echo "machine api.internal login deploy password {b.secret("password", g.password())}" >> ~/.netrc
+Cookie: sessionid={b.secret("token", session)}; theme=dark
+
+The staging admin login is admin / {b.secret("password", g.password())} until Friday.
+Short PIN for the test kiosk: PASSWORD={b.secret("password", g.chars(ALNUM, 4))}
+"""
+    return f"notes/{g.pick(WORDS)}{i}.md", text
+
+
+def py_services(b: Builder, i: int) -> tuple[str, str]:
+    g = b.g
+    text = f'''import psycopg2
+import requests
+
+conn = psycopg2.connect(host="db.internal", user="app", password="{b.secret("password", g.password())}")
+resp = requests.get("https://api.internal/v1/me", auth=("svc", "{b.secret("password", g.password())}"))
+VENDOR = {{"api": {{"url": "https://vendor.example.net", "key": "{b.secret("api-key", g.chars(ALNUM, 40))}"}}}}
+'''
+    return f"src/{g.pick(WORDS)}_services_{i}.py", text
+
+
+def nested_yaml(b: Builder, i: int) -> tuple[str, str]:
+    g = b.g
+    text = f"""vendor:
+  api:
+    url: https://vendor.example.net/v2
+    key: {b.secret("api-key", g.chars(ALNUM, 40))}
+  webhook:
+    signing: {b.secret("secret", g.chars(ALNUM, 32))}
+"""
+    return f"config/vendor-{g.pick(WORDS)}{i}.yaml", text
+
+
+def noisy_code(b: Builder, i: int) -> tuple[str, str]:
+    """Code that talks about passwords, tokens and keys without holding one."""
+    g = b.g
+    text = f'''"""Account views."""
+import secrets
+
+PASSWORD_MIN_LENGTH = {b.decoy("code-mention", str(g.rng.randrange(10, 16)))}
+token_type = "{b.decoy("code-mention", "Bearer")}"
+api_key_header = APIKeyHeader(name="X-API-Key")
+
+
+def reset(user, form):
+    if form.password != form.confirm_password:
+        raise ValueError("passwords differ")
+    secret = secrets.token_hex(32)
+    user.password_hash = hasher.hash(form.password)
+    headers = {{"Authorization": f"Bearer {{user.token}}"}}
+    masked = {{"password": "{b.decoy("code-mention", "********")}", "token": token_preview(secret)}}
+    auth_token: str | None = None
+    return secret
+{b.filler("py", 10)}
+'''
+    return f"app/{g.pick(WORDS)}_views_{i}.py", text
+
+
+def i18n(b: Builder, i: int) -> tuple[str, str]:
+    g = b.g
+    doc = {
+        "login": {
+            "password": b.decoy("ui-text", g.pick(("Passwort", "Mot de passe", "Contraseña", "Password"))),
+            "forgot_password": b.decoy("ui-text", g.pick(("Forgot password?", "Passwort vergessen?"))),
+            "token_expired": "Your session expired.",
+            "api_key": b.decoy("ui-text", g.pick(("API key", "API-Schlüssel", "Clé d'API"))),
+            "secret": b.decoy("ui-text", g.pick(("Secret", "Geheimnis", "Secreto"))),
+        }
+    }
+    return f"web/locales/{g.pick(WORDS)}{i}.json", json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
 BUILDERS: tuple[Callable[[Builder, int], tuple[str, str]], ...] = (
     py_settings, py_client, py_test, js_config, go_main, dotenv, dotenv_example, compose, k8s_secret,
     workflow, terraform, tf_lock, ini_files, shell, dockerfile, npmrc, package_lock, poetry_lock, go_sum,
-    service_account, pem_file, yaml_config, app_log, readme, icons_json, ci_output,
+    service_account, pem_file, yaml_config, app_log, readme, icons_json, ci_output, maven_settings, wp_config,
+    spring_properties, appsettings, ops_notes, py_services, nested_yaml, noisy_code, i18n,
 )
 
 
-def build(seed: int = SEED, per_builder: int = 9) -> list[Doc]:
+def build(seed: int = SEED, per_builder: int = 7) -> list[Doc]:
     """The corpus: `per_builder` files from each builder, the same for the same seed."""
     gen = Gen(seed)
     docs = []

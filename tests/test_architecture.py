@@ -73,3 +73,22 @@ def test_the_edit_rules_in_the_docs_are_the_ones_in_the_code():
     rules = edit_match.__doc__.split("The line format Read uses")[0].strip()
     docs = (PACKAGE.parent.parent / "docs" / "tools.md").read_text()
     assert rules in docs
+
+
+def test_every_test_named_in_the_security_doc_exists():
+    """docs/security.md may only claim what a test proves: each `tests/...::name` must exist."""
+    import re
+
+    root = PACKAGE.parent.parent
+    text = (root / "docs" / "security.md").read_text()
+    current = None
+    named = 0
+    for path, name in re.findall(r"`(tests/[\w/]+\.py)?(?:::(\w+))?`", text):
+        if path:
+            current = path
+            assert (root / path).is_file(), path
+        if name:
+            assert current is not None
+            assert re.search(rf"^def {name}\(", (root / current).read_text(), re.MULTILINE), f"{current}::{name}"
+            named += 1
+    assert named >= 25

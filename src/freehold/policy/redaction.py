@@ -4,23 +4,26 @@ Each secret value becomes a stable placeholder such as `[REDACTED:aws-secret-1]`
 replaced, so `password = "[REDACTED:password-1]"` stays readable. The Redactor remembers what it
 replaced, so tool arguments the model writes with placeholders are restored before a tool runs.
 
-Detection has three layers, cheapest first:
-  1. format rules over the whole text: PEM private key blocks, passwords in URLs, and token formats
-     detect-secrets 1.5 misses or cuts short (Google, Hugging Face, Stripe's long keys, `sk-` keys,
-     GitHub fine-grained tokens, whole JWTs, Slack app tokens);
-  2. only on lines a cheap pre-filter marks (a keyword, a known prefix, a long random quoted string):
-     detect-secrets' plugins and filters, plus our assignment rule for `KEY=value` (.env, YAML, INI,
-     shell, Dockerfile), `--password x` flags and `Authorization: Bearer x` headers;
-  3. every value found earlier (8+ characters) wherever it appears again.
-Lines over MAX_LINE characters (minified code, data) go to layer 2 in overlapping windows.
-detect-secrets (~90 ms to import) is imported only when a line first needs it.
+Detection, cheapest first (docs/redaction.md has the measurements):
+  1. TOKEN_RULES over the whole text: PEM private key blocks, passwords in URLs, and the token formats
+     detect-secrets 1.5 misses or cuts short (GitHub, GitLab, Stripe, `sk-` keys, Google, Hugging
+     Face, Slack app tokens, whole JWTs);
+  2. only on lines the pre-filter marks (a keyword, a known prefix, a random quoted string):
+     detect-secrets' plugins and filename-free filters, then CONTEXT_RULES for what it cannot see
+     without a file name (`KEY=value` in .env, YAML, INI, properties; flags; headers; XML; SQL);
+  3. every value found (8+ characters) wherever it occurs again, in this text and later ones.
+Lines over MAX_LINE characters (minified code, data) are scanned in overlapping windows. detect-secrets
+(~70 ms to import) is imported only when a line first needs it. `redact` never raises: on a bug it
+withholds the whole text behind one placeholder (fail closed, still reversible).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
+import string
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -39,7 +42,7 @@ MAX_PASSES = 4  # redact until nothing new is found (idempotence), but never loo
 
 @dataclass(frozen=True)
 class Finding:
-    """A span of text holding a secret. Tier 0 is a known format, tier 1 a guess from context."""
+    """A span of text holding a secret: tier 0 is a known format, 1 a name, 2 randomness alone."""
 
     start: int
     end: int
@@ -56,10 +59,12 @@ def entropy(value: str) -> float:
 
 
 def looks_random(value: str) -> bool:
-    """True for machine-made tokens: letters and digits mixed, not a word-like name."""
-    has_digit = any(c.isdigit() for c in value)
-    has_alpha = any(c.isalpha() for c in value)
-    return len(value) >= 16 and has_digit and has_alpha and entropy(value) >= 3.5
+    """True for machine-made tokens: digits and letters, or both cases, mixed; not a word-like name."""
+    mixed_digits = any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+    letters = [c for c in value if c.isalpha()]
+    # random letters are about half upper case; CamelCase names have one capital per word
+    mixed_case = bool(letters) and 0.25 <= sum(c.isupper() for c in letters) / len(letters) <= 0.75
+    return len(value) >= 16 and (mixed_digits or mixed_case) and entropy(value) >= 3.5
 
 
 _PLACEHOLDER_WORDS = frozenset(
@@ -68,7 +73,7 @@ _PLACEHOLDER_WORDS = frozenset(
     xxx xxxx xxxxxx xxxxxxxx str string int bool bytes optional any required empty default unknown
     value mask masked hidden notset not_set tbd na n/a""".split()
 )
-_TEMPLATE = re.compile(r"^[$<{%!@#]|\$\{|\{\{|\{%|%\(|%s\b|^\*+$|^\.+$|^(.)\1+$")
+_TEMPLATE = re.compile(r"^\$|\$\{|\{\{|\{%|%\(|%s\b|^%\w+%$|^<.*>$|^\{.*\}$|^!\w+$|^\*+$|\.\.\.|…|^(.)\1+$")
 _DOCS_HINT = re.compile(r"(?i)^(?:your|my|insert|enter|put|replace|add|some|fake|sample)[-_ ]|[-_ ]here$|example")
 _REFERENCE = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$|^[a-z][a-z0-9+.-]*://|^(?:/|\./|~/)")
 _SECRET_STEM = re.compile(r"(?i)pass|pwd|secret|token|key|auth|cred")
@@ -81,13 +86,23 @@ def is_placeholder(value: str) -> bool:
     return bool(_TEMPLATE.search(value) or _DOCS_HINT.search(value))
 
 
+def is_ui_text(value: str) -> bool:
+    """Words for people (`Enter your password`, `Passwort`, `Clé d'API`), as in locale files."""
+    if not value.isascii():
+        return True  # keys and generated passwords are ASCII; translations often are not
+    words = value.split()
+    if len(words) > 1:
+        return all(word.rstrip("?!.:,").isalpha() for word in words)
+    return value.istitle() and value.isalpha() and len(value) <= 12
+
+
 def is_plausible_value(value: str, strict: bool) -> bool:
     """Whether a value named like a secret is one. `strict` for bare values in code (`x = y`)."""
     value = value.strip()
     if is_placeholder(value) or _REFERENCE.search(value) or value.replace(".", "").isdigit():
         return False
-    if " " in value and all(word.isalpha() for word in value.split()):
-        return False  # prose, e.g. password = "Enter your password"
+    if is_ui_text(value):
+        return False
     if re.fullmatch(r"[A-Za-z_]\w*", value) and not any(c.isdigit() for c in value):
         # a bare name: a variable in code (`password=db_password`) or a word in config
         return not strict and not _SECRET_STEM.search(value)
@@ -97,9 +112,24 @@ def is_plausible_value(value: str, strict: bool) -> bool:
 _DATA_PREFIX = re.compile(r"^(?:sha(?:1|256|384|512)-|iVBORw0KGgo|/9j/|R0lGOD|UklGR|PHN2Zy|JVBERi|UEsDB|H4sI)")
 
 
+# Stripe's publishable keys and object ids are public by design
+_PUBLIC_ID = re.compile(r"^(?:pk_(?:live|test)|price|prod|cus|evt|sub|acct|pi|ch|in|plan)_")
+
+
+def has_alphabet_run(value: str) -> bool:
+    """`abcdefghij...` or `0123456789`: an alphabet spelled out in code, not a key."""
+    lower = value.lower()
+    return any(lower[i : i + 8] in _ALPHABETS for i in range(len(lower) - 7))
+
+
+_ALPHABETS = string.ascii_lowercase + " " + string.digits
+
+
 def is_plausible_random(value: str) -> bool:
-    """Whether a high-entropy string is a credential rather than a checksum, image or path."""
-    if len(value) > 200 or _DATA_PREFIX.search(value) or "example" in value.lower():
+    """Whether a high-entropy string is a credential rather than a checksum, image, path or public id."""
+    if len(value) > 200 or _DATA_PREFIX.search(value) or _PUBLIC_ID.search(value) or "example" in value.lower():
+        return False
+    if has_alphabet_run(value):
         return False
     return not re.fullmatch(r"[a-z0-9_.-]+(?:/[a-z0-9_.-]+)+/?", value)
 
@@ -114,6 +144,7 @@ class Rule:
     pattern: re.Pattern[str]
     check: Callable[[str], bool] | None = None
     boundary: bool = False  # the match must not continue a word (e.g. `task-...` is not `sk-...`)
+    tier: int = 0
 
     def find(self, text: str, base: int = 0) -> Iterator[Finding]:
         for match in self.pattern.finditer(text):
@@ -122,7 +153,7 @@ class Rule:
             if self.boundary and start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_-"):
                 continue
             if self.check is None or self.check(value):
-                yield Finding(base + start, base + end, self.kind_of(value), 0)
+                yield Finding(base + start, base + end, self.kind_of(value), self.tier)
 
     def kind_of(self, value: str) -> str:
         return "anthropic-key" if self.kind == "openai-key" and value.startswith("sk-ant-") else self.kind
@@ -156,7 +187,7 @@ PEM_BLOCK = re.compile(
 
 TOKEN_RULES: tuple[Rule, ...] = (
     Rule("private-key", PEM_BLOCK),
-    Rule("url-password", re.compile(r"://[^\s:/?#@'\"<>`]*:(?P<value>[^\s/?#@'\"<>`]+)@(?=[\w\[])"), _url_password),
+    Rule("url-password", re.compile(r"://[^\s:/?#@'\"<>`]*:(?P<value>[^\s/@'\"<>`]+)@(?=[\w\[])"), _url_password),
     Rule("google-api-key", re.compile(r"AIza[0-9A-Za-z_\-]{35}"), _not_example, boundary=True),
     Rule("github-token", re.compile(r"gh[pousr]_[A-Za-z0-9_]{36,}|github_pat_[A-Za-z0-9_]{50,}"), _random_tail(4), boundary=True),
     Rule("gitlab-token", re.compile(r"gl(?:pat|dt|ft|soat|rt|cbt|imt|ptt|agent|oas)-[A-Za-z0-9_\-]{20,}"), _random_tail(6),
@@ -181,12 +212,15 @@ _SHORT_KEYWORDS = frozenset({"pass", "pwd"})  # `bypass`, `compass`: these need 
 # The pre-filter. Python's `re` is fast on a pattern that starts with a literal and slow on a long
 # alternation, so the hints are many small patterns: keywords on the lower-cased text, then the
 # prefixes of the formats detect-secrets knows, then quoted strings random enough to be keys.
-KEYWORD_HINT = re.compile(r"pass|pwd|secret|token|cred|contrase|bearer|basic|key")
+KEYWORD_HINT = re.compile(
+    r"pass|pwd|secret|token|cred|contrase|bearer|basic|identified|cookie|login|auth ?= ?\(|-u |--user"
+    r"|(?P<named>key(?=[\"'\]]{0,2}[ \t]*[:=][ \t]*[\"'`]?[a-z0-9+/=_\-]{20}))|key"
+)
 KEY_PREFIX = re.compile(r"(?:api|auth|service|account|db|database|priv|private|client|access|secret|signing"
                         r"|encryption|master)[_-]?\Z")
 PREFIX_HINTS = tuple(
     re.compile(p)
-    for p in (r"A(?:KIA|SIA|BIA|CCA|3T|KC|P[0-9A-F]|ccountKey=|C[a-z0-9]{32})", "://", "eyJ", r"gh[pousr]_",
+    for p in (r"A(?:KIA|SIA|BIA|CCA|3T|KC|P[0-9A-F]|ccountKey=|C[a-z0-9]{32})", "hooks.slack.com", "eyJ", r"gh[pousr]_",
               r"gl[a-z]{2,6}-", "GR1348941", "xox", "T3BlbkFJ", "pypi-", r"SG\.", "sq0csp-", "SK[a-z0-9]{32}",
               r":[0-9A-Za-z_-]{35}", r"-us\d", "PuTTY")
 )
@@ -194,7 +228,8 @@ QUOTED_HINT = re.compile(r"[\"'](?P<body>[A-Za-z0-9+/=_\-]{23,})[\"']")
 
 ASSIGNMENT = re.compile(
     rf"(?P<kw>{_KEYWORDS})[\"'\]]{{0,2}}(?P<pre>[ \t]*)(?P<op>:=|=>|=|:)(?P<post>[ \t]*)"
-    r"(?:(?P<q>[\"'`])(?P<quoted>[^\"'`\n]{1,256})(?P=q)|(?P<bare>[^\s\"'`,;(){}\[\]<>]{1,256}))",
+    r"(?:(?P<q>[\"'`])(?P<quoted>[^\"'`\n]{1,256})(?P=q)"
+    r"|(?P<bare>[^\s\"'`,;(){}\[\]<>]{1,256})(?=[ \t]*(?:[#;]|\r?$)))",  # a bare value ends its line or field
     re.IGNORECASE,
 )
 FLAG = re.compile(
@@ -234,6 +269,17 @@ def _keyword_bounded(line: str, kw_start: int, kw: str) -> bool:
     return not before.isalpha() or (before.islower() and kw[0].isupper())
 
 
+_NAME_BEFORE_VALUE = re.compile(r"([\w.\-]+)[\"'\]]{0,2}[ \t]*(?::=|=>|[:=!]=?=?)[ \t]*@?[\"'`]?$")
+_NAMED_SECRET = re.compile(rf"(?:{_KEYWORDS}|contrase\w*)$", re.IGNORECASE)
+
+
+def named_like_secret(before: str) -> bool:
+    """Whether the text before a value ends in a secret-like name and an assignment: `db_password = "`."""
+    name = _NAME_BEFORE_VALUE.search(before[-120:])
+    kw = name and _NAMED_SECRET.search(name[1])
+    return bool(kw) and _keyword_bounded(name[1], kw.start(), kw[0])
+
+
 def assignments(line: str, base: int) -> Iterator[Finding]:
     """`password = "x"`, `DB_PASSWORD=x`, `api_key: x`, `"token": "x"` and the like."""
     for match in ASSIGNMENT.finditer(line):
@@ -241,11 +287,17 @@ def assignments(line: str, base: int) -> Iterator[Finding]:
             continue
         key_start, prefix = _key_before(line, match.start("kw"))
         group = "quoted" if match["quoted"] is not None else "bare"
-        config_line = bool(_CONFIG_LINE_START.fullmatch(line[:key_start]))
-        strict = group == "bare" and not (config_line or match["op"] == ":")
-        if is_plausible_value(match[group], strict):
-            kind = keyword_kind(prefix + match["kw"], match[group])
-            yield Finding(base + match.start(group), base + match.end(group), kind, 1)
+        # A bare word is a variable in code (`self.token = nextchar`) but a value in config
+        # (`DB_PASSWORD=hunter`, `password: hunter`) or in a connection or query string.
+        config = bool(_CONFIG_LINE_START.fullmatch(line[:key_start])) and (
+            match["op"] == ":" or not (match["pre"] or match["post"]))
+        field = line[key_start - 1 : key_start] in (";", "?", "&")
+        strict = group == "bare" and not (config or field)
+        start, end = match.span(group)
+        if field and line[key_start - 1] in "?&":  # a query string: the value ends at the next `&`
+            end = start + len(match[group].split("&")[0])
+        if is_plausible_value(line[start:end], strict):
+            yield Finding(base + start, base + end, keyword_kind(prefix + match["kw"], line[start:end]), 1)
 
 
 def flags(line: str, base: int) -> Iterator[Finding]:
@@ -264,17 +316,60 @@ def auth_headers(line: str, base: int) -> Iterator[Finding]:
             yield Finding(base + match.start("value"), base + match.end("value"), "bearer-token", 1)
 
 
-CONTEXT_RULES: tuple[Callable[[str, int], Iterator[Finding]], ...] = (assignments, flags, auth_headers)
+def _plausible(value: str) -> bool:
+    return is_plausible_value(value, strict=True)
+
+
+def _literal(value: str) -> bool:
+    return is_plausible_value(value, strict=False)
+
+
+def _random_key(value: str) -> bool:
+    """A value named only `key`: accepted if machine-made and not a hex digest."""
+    hexadecimal = all(c in string.hexdigits for c in value)
+    return looks_random(value) and entropy(value) >= 4.0 and not hexadecimal and is_plausible_random(value)
+
+
+_NAME = rf"[\w.:-]*(?:{_KEYWORDS})"
+LINE_RULES: tuple[Rule, ...] = (
+    # <password>x</password> (Maven, Tomcat), <add key="ApiKey" value="x"/> (.NET)
+    Rule("secret", re.compile(rf"(?i)<(?P<tag>{_NAME})>(?P<value>[^<>\n]{{1,256}})</(?P=tag)>"), _plausible, tier=1),
+    Rule("secret", re.compile(rf"(?i)key=\"{_NAME}\"\s+value=\"(?P<value>[^\"\n]{{1,256}})\""), _plausible, tier=1),
+    # define('DB_PASSWORD', 'x'), os.environ.setdefault("API_TOKEN", "x")
+    Rule("secret", re.compile(rf"(?i)([\"'])(?:{_NAME})\1[ \t]*,[ \t]*([\"'])(?P<value>[^\"'\n]{{1,256}})\2"), _plausible,
+         tier=1),
+    # requests' auth=("user", "x"), HTTPBasicAuth("user", "x"), curl -u user:x, docker login -p x
+    Rule("password", re.compile(r"(?:\bauth[ \t]*=[ \t]*\(|BasicAuth\()[ \t]*([\"'])[^\"'\n]*\1[ \t]*,[ \t]*([\"'])"
+                                r"(?P<value>[^\"'\n]{1,256})\2"), _plausible, tier=1),
+    Rule("password", re.compile(r"(?<![\w-])(?:-u|--user)[ \t=]+[\"']?[^\s:'\"]+:(?P<value>[^\s'\"@]+)"), _plausible, tier=1),
+    Rule("password", re.compile(r"\blogin\b[^\n]*?[ \t]-p[ \t]+(?P<value>[^\s'\"]+)"), _plausible, tier=1),
+    # SQL: CREATE USER x WITH PASSWORD 'x', IDENTIFIED BY 'x'; .netrc: machine h login u password x
+    Rule("password", re.compile(r"(?i)\b(?:password|identified[ \t]+by)[ \t]+'(?P<value>[^'\n]{1,256})'"), _plausible, tier=1),
+    Rule("password", re.compile(r"\bmachine[ \t]+\S+.*?\bpassword[ \t]+(?P<value>[^\s'\"]+)"), _literal, tier=1),
+    Rule("token", re.compile(r"(?i)cookie:.*?\b(?:session(?:_?id)?|sessid|phpsessid|jsessionid|sid|connect\.sid)="
+                             r"(?P<value>[A-Za-z0-9%._\-]{16,})"), tier=1),
+    # `key: <random>` under an `api:` block: the name says little, so the value must look machine-made
+    Rule("api-key", re.compile(r"(?i)(?<![\w-])(?:[\w.-]*[_.-])?key[\"'\]]{0,2}[ \t]*(?::=|=>|=|:)[ \t]*[\"'`]?"
+                               r"(?P<value>[A-Za-z0-9+/=_\-]{20,200})"), _random_key, tier=2),
+)
+
+
+def line_rules(line: str, base: int) -> Iterator[Finding]:
+    for rule in LINE_RULES:
+        yield from rule.find(line, base)
+
+
+CONTEXT_RULES: tuple[Callable[[str, int], Iterator[Finding]], ...] = (assignments, flags, auth_headers, line_rules)
 
 
 def hint_positions(text: str) -> list[int]:
     """Where the pre-filter sees something that could be part of a secret."""
     lower = text.lower()
     found = [m.start() for m in KEYWORD_HINT.finditer(lower)
-             if m[0] != "key" or KEY_PREFIX.search(lower, max(0, m.start() - 14), m.start())]
+             if m[0] != "key" or m["named"] or KEY_PREFIX.search(lower, max(0, m.start() - 14), m.start())]
     for pattern in PREFIX_HINTS:
         found += [m.start() for m in pattern.finditer(text)]
-    found += [m.start() for m in QUOTED_HINT.finditer(text) if entropy(m["body"]) > 4.4]
+    found += [m.start() for m in QUOTED_HINT.finditer(text) if entropy(m["body"]) > 4.4 and is_plausible_random(m["body"])]
     return sorted(found)
 
 
@@ -283,6 +378,7 @@ def segments(text: str) -> list[tuple[int, int]]:
     chosen: dict[tuple[int, int], None] = {}
     last = (-1, -1)
     for pos in hint_positions(text):
+        # a hint well inside the last segment needs nothing new; near its end it may need the next window
         if not last[0] <= pos < last[1] - WINDOW_OVERLAP:
             last = _segment_at(text, pos)
             chosen[last] = None
@@ -348,19 +444,33 @@ class DetectSecrets:
         from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
         from detect_secrets.plugins.keyword import KeywordDetector
 
+        from detect_secrets.plugins.keyword import DENYLIST
+
         classes = get_mapping_from_secret_type_to_class()
         self.plugins = [cls() for name, cls in sorted(classes.items()) if name not in _DS_SKIPPED]
+        self.keyword = next((p for p in self.plugins if isinstance(p, KeywordDetector)), None)
+        self.keyword_hint = re.compile("|".join(DENYLIST), re.IGNORECASE)
         self.heuristic = heuristic
         self.contextual = (KeywordDetector, HighEntropyStringsPlugin)
         self.entropy_based = HighEntropyStringsPlugin
+        # The same lines come back often: a file read twice, a second pass after replacing.
+        self._cached = functools.lru_cache(maxsize=4096)(self._find)
 
     def find(self, line: str, base: int) -> Iterator[Finding]:
+        for f in self._cached(line):
+            yield Finding(base + f.start, base + f.end, f.kind, f.tier)
+
+    def _find(self, line: str) -> tuple[Finding, ...]:
+        found: list[Finding] = []
         for plugin in self.plugins:
+            if plugin is self.keyword and not self.keyword_hint.search(line):
+                continue  # its regexes are the slowest; its own word list says when they can match
             for value in set(plugin.analyze_string(line)):
                 value = self._trim(plugin, value)
                 if value and self._keep(plugin, value, line):
-                    tier = 1 if isinstance(plugin, self.contextual) else 0
-                    yield from _occurrences(line, base, value, self._kind(plugin, line, value), tier)
+                    tier = 2 if isinstance(plugin, self.entropy_based) else 1 if isinstance(plugin, self.contextual) else 0
+                    found += _occurrences(line, 0, value, self._kind(plugin, line, value), tier)
+        return tuple(found)
 
     def _keep(self, plugin: Any, value: str, line: str) -> bool:
         """detect-secrets' default filters that need no filename, then ours."""
@@ -377,7 +487,8 @@ class DetectSecrets:
         if isinstance(plugin, self.entropy_based):
             return plugin.calculate_shannon_entropy(value) > plugin.entropy_limit and is_plausible_random(value)
         # detect-secrets applies this to every plugin, dropping e.g. `OpenAI(api_key="sk-...")`
-        return is_plausible_value(value, strict=False) and not h.is_indirect_reference(line)
+        named = named_like_secret(line[: line.find(value)])  # not `secret_name = "prod/db"`
+        return named and is_plausible_value(value, strict=False) and not h.is_indirect_reference(line)
 
     def _kind(self, plugin: Any, line: str, value: str) -> str:
         if isinstance(plugin, self.contextual) and plugin.secret_type == "Secret Keyword":
@@ -395,7 +506,9 @@ class DetectSecrets:
 
 
 def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:24] or "secret"
+    """A placeholder kind for a secret type we have no name for (from a newer detect-secrets)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:24].strip("-")
+    return slug if slug[:1].isalpha() else f"secret-{slug}".strip("-")
 
 
 def _occurrences(line: str, base: int, value: str, kind: str, tier: int) -> Iterator[Finding]:
@@ -445,7 +558,6 @@ class Redactor:
         self._by_placeholder: dict[str, str] = {}  # placeholder -> secret
         self._next: dict[str, int] = {}  # kind -> next number to try
         self._reserved: set[str] = set()  # placeholders seen in input that we did not issue
-        self._known: tuple[int, re.Pattern[str] | None] = (0, None)
 
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> Redactor:
@@ -453,7 +565,7 @@ class Redactor:
         redactor = cls()
         for placeholder, value in pairs:
             match = PLACEHOLDER.fullmatch(placeholder)
-            if match and value and value not in redactor._by_value:
+            if match and value and value not in redactor._by_value and placeholder not in redactor._by_placeholder:
                 redactor._remember(placeholder, value)
                 kind, n = match[1], int(match[2])
                 redactor._next[kind] = max(redactor._next.get(kind, 1), n + 1)
@@ -497,7 +609,7 @@ class Redactor:
         protected = self._protect(text)
         found = resolve(self._detect(text), protected)
         fresh = {text[f.start : f.end]: f.kind for f in found if text[f.start : f.end] not in self._by_value}
-        known = self._known_findings(text, {v: k for v, k in fresh.items() if len(v) >= MIN_KNOWN})
+        known = self._known_findings(text, fresh)
         return self._replace(text, resolve([*found, *known], protected))
 
     def _protect(self, text: str) -> list[tuple[int, int]]:
@@ -523,19 +635,11 @@ class Redactor:
 
     def _known_findings(self, text: str, fresh: dict[str, str]) -> Iterator[Finding]:
         """Every occurrence of a value already redacted, or found just now elsewhere in `text`."""
-        pattern = self._known_pattern(set(fresh))
-        for match in pattern.finditer(text) if pattern else ():
-            issued = PLACEHOLDER.fullmatch(self._by_value.get(match[0], ""))
-            yield Finding(match.start(), match.end(), issued[1] if issued else fresh[match[0]], 0)
-
-    def _known_pattern(self, extra: set[str]) -> re.Pattern[str] | None:
-        if not extra and self._known[0] == len(self._by_value):
-            return self._known[1]
-        values = sorted({*extra, *(v for v in self._by_value if len(v) >= MIN_KNOWN)}, key=len, reverse=True)
-        pattern = re.compile("|".join(map(re.escape, values))) if values else None
-        if not extra:
-            self._known = (len(self._by_value), pattern)
-        return pattern
+        # str.find per value beats one big alternation: Python's re tries every branch at every position
+        known = ((v, p) for v, p in self._by_value.items() if len(v) >= MIN_KNOWN)
+        for value, kind in [*fresh.items(), *((v, PLACEHOLDER.fullmatch(p)[1]) for v, p in known)]:
+            if len(value) >= MIN_KNOWN:
+                yield from _occurrences(text, 0, value, kind, 0)
 
     def _replace(self, text: str, chosen: list[Finding]) -> str:
         parts, pos = [], 0
