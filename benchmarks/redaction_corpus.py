@@ -78,7 +78,8 @@ class Gen:
 
     def slack_token(self) -> str:
         digits = string.digits
-        return f"{self.pick(('xoxb', 'xoxp'))}-{self.chars(digits, 11)}-{self.chars(digits, 13)}-{self.chars(ALNUM.lower(), 24)}"
+        prefix = self.pick(("xoxb", "xoxp"))
+        return f"{prefix}-{self.chars(digits, 11)}-{self.chars(digits, 13)}-{self.chars(ALNUM.lower(), 24)}"
 
     def slack_webhook(self) -> str:
         up = string.ascii_uppercase + string.digits
@@ -119,17 +120,18 @@ class Gen:
             return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
         header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-        claims = {"sub": str(self.rng.randrange(10**6)), "name": self.pick(NAMES), "iat": 1700000000 + self.rng.randrange(10**7)}
+        issued = 1700000000 + self.rng.randrange(10**7)
+        claims = {"sub": str(self.rng.randrange(10**6)), "name": self.pick(NAMES), "iat": issued}
         payload = b64(json.dumps(claims).encode())
         key = self.chars(ALNUM, 32).encode()
         signature = b64(hmac.new(key, f"{header}.{payload}".encode(), hashlib.sha256).digest())
         return f"{header}.{payload}.{signature}"
 
     def pem(self, escaped: bool = False) -> str:
-        label = self.pick(("RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY"))
+        label = self.pick(("RSA", "", "EC", "OPENSSH", "ENCRYPTED")) + " PRIVATE KEY"
+        label = label.strip()
         body = base64.b64encode(self.rng.randbytes(self.rng.choice((121, 400, 1190)))).decode()
-        lines = [f"-----BEGIN {label}-----", *(body[i : i + 64] for i in range(0, len(body), 64)), f"-----END {label}-----"]
-        return ("\\n" if escaped else "\n").join(lines)
+        return armor(label, body, "\\n" if escaped else "\n")
 
     def password(self) -> str:
         style = self.rng.randrange(3)
@@ -181,7 +183,7 @@ class Gen:
     def public_pem(self) -> str:
         label = self.pick(("PUBLIC KEY", "CERTIFICATE"))
         body = base64.b64encode(self.rng.randbytes(294)).decode()
-        return "\n".join([f"-----BEGIN {label}-----", *(body[i : i + 64] for i in range(0, len(body), 64)), f"-----END {label}-----"])
+        return armor(label, body)
 
     def publishable(self) -> str:
         return "pk_live_" + self.chars(ALNUM, 24)
@@ -192,6 +194,12 @@ class Gen:
     def identifier(self) -> str:
         words = self.rng.sample(WORDS, 5)
         return "_".join(words) if self.rng.random() < 0.5 else "".join(w.capitalize() for w in words)
+
+
+def armor(label: str, body: str, newline: str = "\n") -> str:
+    """A PEM block: BEGIN line, base64 in 64-character lines, END line."""
+    lines = [f"-----BEGIN {label}-----", *(body[i : i + 64] for i in range(0, len(body), 64)), f"-----END {label}-----"]
+    return newline.join(lines)
 
 
 NAMES = ("ada", "grace", "linus", "barbara", "ken", "margaret", "dennis", "frances")
@@ -220,7 +228,8 @@ class Builder:
         return value
 
     def filler(self, lang: str, n: int) -> str:
-        return "\n".join(self.g.pick(FILLER[lang]).format(w=self.g.pick(WORDS), n=self.g.rng.randrange(1, 500)) for _ in range(n))
+        lines = (self.g.pick(FILLER[lang]).format(w=self.g.pick(WORDS), n=self.g.rng.randrange(1, 500)) for _ in range(n))
+        return "\n".join(lines)
 
 
 FILLER: dict[str, tuple[str, ...]] = {

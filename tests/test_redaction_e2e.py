@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import string
 
@@ -43,7 +44,7 @@ def test_secrets_never_reach_the_model_and_edits_around_them_work(repo, env):
     assert "[REDACTED:" in secret_line and secrets["aws_secret"] not in secret_line
     turns = [
         Turn("", (Call("Read", {"file_path": "settings.py"}),)),
-        Turn("", (Call("Bash", {"command": "cat settings.py; env | grep -c . >/dev/null"}),), expect=secret_line),
+        Turn("", (Call("Bash", {"command": "cat settings.py"}),), expect=json.dumps(secret_line)[1:-1]),
         Turn("", (Call("Grep", {"pattern": "AWS|GITHUB", "output_mode": "content"}),)),
         Turn("", (Call("Edit", {"file_path": "settings.py", "old_string": f"{secret_line}\nDATABASE_URL",
                                 "new_string": f"{secret_line}\nAWS_REGION = \"eu-west-1\"\nDATABASE_URL"}),)),
@@ -71,3 +72,20 @@ def test_redaction_can_be_turned_off_by_the_user_when_no_policy_forces_it(repo, 
     with ScriptedServer(turns) as server:
         run = run_freehold(["-p", "read it", "--endpoint", server.url, "--model", "m"], repo, env)
     assert run.code == 0, run.stderr
+
+
+def test_a_huge_output_is_cut_after_redaction_and_keeps_no_partial_secret(repo, env):
+    rng = random.Random(3)
+    secret = "ghp_" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(36))
+    line = "x" * 99 + "\n"
+    # Read shows 107 characters a line ("{n:>6}\t" + 99 + "\n"), so on line 281 the token spans
+    # characters 29,976 to 30,016 of the output: a head cut at 30,000 would split it
+    text = line * 280 + f'TOKEN = "{secret}"\n' + line * 1700
+    (repo / "big.txt").write_text(text)
+    turns = [Turn("", (Call("Read", {"file_path": "big.txt"}),)), Turn("done")]
+    with ScriptedServer(turns) as server:
+        run = run_freehold(["-p", "read", "--endpoint", server.url, "--model", "m"], repo, env)
+    assert run.code == 0, run.stderr
+    last = server.chat_requests[-1].body
+    assert b"characters omitted" in last
+    assert b"ghp_" not in last and secret[10:20].encode() not in last

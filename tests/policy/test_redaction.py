@@ -4,7 +4,7 @@ stable and reversible, and redaction never raises and is idempotent on any text.
 from __future__ import annotations
 
 import importlib.util
-import string
+import subprocess
 import sys
 from pathlib import Path
 
@@ -202,6 +202,20 @@ def test_a_secret_in_a_very_long_line_is_found():
     assert GOOGLE not in out and PASSWORD not in out
 
 
+def test_windows_line_endings():
+    assert redacted(f"DB_PASSWORD={PASSWORD}\r\nPORT=80\r\n") == "DB_PASSWORD=[REDACTED:password-1]\r\nPORT=80\r\n"
+
+
+def test_detect_secrets_is_imported_only_when_a_line_needs_it():
+    code = (
+        "import sys; from freehold.policy.redaction import Redactor; r = Redactor();"
+        "r.redact('def add(a, b):\\n    return a + b\\n'); print('detect_secrets' in sys.modules);"
+        "r.redact('password = \"Tangerine#2291\"'); print('detect_secrets' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True"]
+
+
 def test_a_bug_inside_fails_closed_but_stays_reversible(monkeypatch):
     redactor = Redactor()
 
@@ -219,7 +233,8 @@ def test_a_bug_inside_fails_closed_but_stays_reversible(monkeypatch):
 FRAGMENTS = [
     "password", "PASSWORD=", "token: ", "api_key = ", '"', "'", "=", ":", "\n", " ", "\t", "://", "@", "-----BEGIN ",
     "PRIVATE KEY-----", "-----END ", "RSA ", "\\n", "[REDACTED:password-1]", "[REDACTED:", "-1]", "eyJ", ".", "sk-",
-    "ghp_", "AKIA", "Bearer ", "<password>", "</password>", "&", ";", "?", "#", "$", "{", "}",
+    "ghp_", "AKIA", "Bearer ", "<password>", "</password>", "&", ";", "?", "#", "$", "{", "}", "\r\n",
+    "curl -u a:", "login -p ", "auth=('a', '", "key: ", "Cookie: sid=", "machine h password ",
     PASSWORD, TOKEN, GITHUB, AWS_SECRET, JWT, PEM, "hunter2", "é",
 ]
 texts = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12)), max_size=30).map("".join)
@@ -276,6 +291,6 @@ def test_recall_and_precision_on_the_corpus_do_not_regress():
     docs = bench.redaction_corpus.build(per_builder=3)
     results, _ = bench.freehold(docs)
     score = bench.score_all(docs, results)
-    assert score.recall() >= 0.92  # 94.7 % on the full corpus
-    assert score.precision() >= 0.97  # 100 % on the full corpus
+    assert score.recall() >= 0.935  # 94.7 % here and on the full corpus (docs/redaction.md)
+    assert score.precision() >= 0.99  # 100 % here and on the full corpus
     assert sum(score.decoys_hit.values()) == 0

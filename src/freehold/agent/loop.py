@@ -15,7 +15,7 @@ from freehold.agent.session import Session
 from freehold.errors import FreeholdError
 from freehold.messages import Message, Reply, ToolCall, Usage
 from freehold.protocol import AssistantText, Emit, RunFinished, ToolResult, ToolUse
-from freehold.tools import Decide, Toolbox
+from freehold.tools import MAX_RESULT_CHARS, Decide, Toolbox, bounded
 from freehold.tools.base import Tool
 
 
@@ -100,7 +100,9 @@ class Agent:
         if prepared.input is not None:  # placeholders the model passed back become the real values
             prepared = replace(prepared, input=self.redactor.restore_args(prepared.input))
         outcome = self.toolbox.run(prepared, self.decide)
-        content = self.redactor.redact(outcome.content)
+        # Cut far from where the final cut falls, redact, then cut to size: no secret is ever
+        # split by the cut that decides what the model sees.
+        content = bounded(self.redactor.redact(bounded(outcome.content, 4 * MAX_RESULT_CHARS)))
         self._add(Message("tool", content, tool_call_id=call.id, is_error=outcome.is_error))
         self.emit(ToolResult(call.id, content, outcome.is_error))
 

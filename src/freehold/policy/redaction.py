@@ -181,7 +181,7 @@ def _url_password(value: str) -> bool:
 
 PEM_BLOCK = re.compile(
     r"-----BEGIN (?P<label>[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?)-----"
-    r"(?:[\s\S]{0,20000}?-----END (?P=label)-----"  # the whole block, or, cut short, what follows:
+    r"(?:(?:(?!-----BEGIN )[\s\S]){0,20000}?-----END (?P=label)-----"  # the whole block, or, cut short:
     r"|(?:(?:\\n|\r?\n)[ \t]*(?:[A-Za-z0-9+/=]{16,}|[A-Za-z-]+: [^\n]*))*)"
 )
 
@@ -189,9 +189,10 @@ TOKEN_RULES: tuple[Rule, ...] = (
     Rule("private-key", PEM_BLOCK),
     Rule("url-password", re.compile(r"://[^\s:/?#@'\"<>`]*:(?P<value>[^\s/@'\"<>`]+)@(?=[\w\[])"), _url_password),
     Rule("google-api-key", re.compile(r"AIza[0-9A-Za-z_\-]{35}"), _not_example, boundary=True),
-    Rule("github-token", re.compile(r"gh[pousr]_[A-Za-z0-9_]{36,}|github_pat_[A-Za-z0-9_]{50,}"), _random_tail(4), boundary=True),
-    Rule("gitlab-token", re.compile(r"gl(?:pat|dt|ft|soat|rt|cbt|imt|ptt|agent|oas)-[A-Za-z0-9_\-]{20,}"), _random_tail(6),
+    Rule("github-token", re.compile(r"gh[pousr]_[A-Za-z0-9_]{36,}|github_pat_[A-Za-z0-9_]{50,}"), _random_tail(4),
          boundary=True),
+    Rule("gitlab-token", re.compile(r"gl(?:pat|dt|ft|soat|rt|cbt|imt|ptt|agent|oas)-[A-Za-z0-9_\-]{20,}"),
+         _random_tail(6), boundary=True),
     Rule("stripe-key", re.compile(r"sk_(?:live|test)_[0-9A-Za-z]{16,}"), _random_tail(8), boundary=True),
     Rule("stripe-key", re.compile(r"rk_(?:live|test)_[0-9A-Za-z]{16,}"), _random_tail(8), boundary=True),
     Rule("openai-key", re.compile(rf"{_SK_PREFIX}[A-Za-z0-9_\-]{{20,}}"), _sk_key, boundary=True),
@@ -330,27 +331,31 @@ def _random_key(value: str) -> bool:
     return looks_random(value) and entropy(value) >= 4.0 and not hexadecimal and is_plausible_random(value)
 
 
+def _context(kind: str, pattern: str, check: Callable[[str], bool] | None = _plausible, tier: int = 1) -> Rule:
+    return Rule(kind, re.compile(pattern), check, tier=tier)
+
+
 _NAME = rf"[\w.:-]*(?:{_KEYWORDS})"
+_VALUE = r"(?P<value>[^\"'\n]{1,256})"
 LINE_RULES: tuple[Rule, ...] = (
-    # <password>x</password> (Maven, Tomcat), <add key="ApiKey" value="x"/> (.NET)
-    Rule("secret", re.compile(rf"(?i)<(?P<tag>{_NAME})>(?P<value>[^<>\n]{{1,256}})</(?P=tag)>"), _plausible, tier=1),
-    Rule("secret", re.compile(rf"(?i)key=\"{_NAME}\"\s+value=\"(?P<value>[^\"\n]{{1,256}})\""), _plausible, tier=1),
-    # define('DB_PASSWORD', 'x'), os.environ.setdefault("API_TOKEN", "x")
-    Rule("secret", re.compile(rf"(?i)([\"'])(?:{_NAME})\1[ \t]*,[ \t]*([\"'])(?P<value>[^\"'\n]{{1,256}})\2"), _plausible,
-         tier=1),
-    # requests' auth=("user", "x"), HTTPBasicAuth("user", "x"), curl -u user:x, docker login -p x
-    Rule("password", re.compile(r"(?:\bauth[ \t]*=[ \t]*\(|BasicAuth\()[ \t]*([\"'])[^\"'\n]*\1[ \t]*,[ \t]*([\"'])"
-                                r"(?P<value>[^\"'\n]{1,256})\2"), _plausible, tier=1),
-    Rule("password", re.compile(r"(?<![\w-])(?:-u|--user)[ \t=]+[\"']?[^\s:'\"]+:(?P<value>[^\s'\"@]+)"), _plausible, tier=1),
-    Rule("password", re.compile(r"\blogin\b[^\n]*?[ \t]-p[ \t]+(?P<value>[^\s'\"]+)"), _plausible, tier=1),
-    # SQL: CREATE USER x WITH PASSWORD 'x', IDENTIFIED BY 'x'; .netrc: machine h login u password x
-    Rule("password", re.compile(r"(?i)\b(?:password|identified[ \t]+by)[ \t]+'(?P<value>[^'\n]{1,256})'"), _plausible, tier=1),
-    Rule("password", re.compile(r"\bmachine[ \t]+\S+.*?\bpassword[ \t]+(?P<value>[^\s'\"]+)"), _literal, tier=1),
-    Rule("token", re.compile(r"(?i)cookie:.*?\b(?:session(?:_?id)?|sessid|phpsessid|jsessionid|sid|connect\.sid)="
-                             r"(?P<value>[A-Za-z0-9%._\-]{16,})"), tier=1),
+    # <password>x</password> (Maven, Tomcat); <add key="ApiKey" value="x"/> (.NET)
+    _context("secret", rf"(?i)<(?P<tag>{_NAME})>(?P<value>[^<>\n]{{1,256}})</(?P=tag)>"),
+    _context("secret", rf"(?i)key=\"{_NAME}\"\s+value=\"{_VALUE}\""),
+    # define('DB_PASSWORD', 'x'); os.environ.setdefault("API_TOKEN", "x")
+    _context("secret", rf"(?i)([\"'])(?:{_NAME})\1[ \t]*,[ \t]*([\"']){_VALUE}\2"),
+    # requests' auth=("user", "x"), HTTPBasicAuth("user", "x"); curl -u user:x; docker login -p x
+    _context("password", rf"(?:\bauth[ \t]*=[ \t]*\(|BasicAuth\()[ \t]*([\"'])[^\"'\n]*\1[ \t]*,[ \t]*"
+                         rf"([\"']){_VALUE}\2"),
+    _context("password", r"(?<![\w-])(?:-u|--user)[ \t=]+[\"']?[^\s:'\"]+:(?P<value>[^\s'\"@]+)"),
+    _context("password", r"\blogin\b[^\n]{0,200}?[ \t]-p[ \t]+(?P<value>[^\s'\"]+)"),
+    # SQL: CREATE USER u WITH PASSWORD 'x', IDENTIFIED BY 'x'; .netrc: machine h login u password x
+    _context("password", r"(?i)\b(?:password|identified[ \t]+by)[ \t]+'(?P<value>[^'\n]{1,256})'"),
+    _context("password", r"\bmachine[ \t]+\S+[^\n]{0,200}?\bpassword[ \t]+(?P<value>[^\s'\"]+)", _literal),
+    _context("token", r"(?i)cookie:[^\n]{0,2000}?\b(?:session(?:_?id)?|sessid|phpsessid|jsessionid|sid|connect\.sid)"
+                      r"=(?P<value>[A-Za-z0-9%._\-]{16,})", None),
     # `key: <random>` under an `api:` block: the name says little, so the value must look machine-made
-    Rule("api-key", re.compile(r"(?i)(?<![\w-])(?:[\w.-]*[_.-])?key[\"'\]]{0,2}[ \t]*(?::=|=>|=|:)[ \t]*[\"'`]?"
-                               r"(?P<value>[A-Za-z0-9+/=_\-]{20,200})"), _random_key, tier=2),
+    _context("api-key", r"(?i)(?<![\w-])(?:[\w.-]*[_.-])?key[\"'\]]{0,2}[ \t]*(?::=|=>|=|:)[ \t]*[\"'`]?"
+                        r"(?P<value>[A-Za-z0-9+/=_\-]{20,200})", _random_key, tier=2),
 )
 
 
@@ -369,7 +374,7 @@ def hint_positions(text: str) -> list[int]:
              if m[0] != "key" or m["named"] or KEY_PREFIX.search(lower, max(0, m.start() - 14), m.start())]
     for pattern in PREFIX_HINTS:
         found += [m.start() for m in pattern.finditer(text)]
-    found += [m.start() for m in QUOTED_HINT.finditer(text) if entropy(m["body"]) > 4.4 and is_plausible_random(m["body"])]
+    found += [m.start() for m in QUOTED_HINT.finditer(text) if entropy(m["body"]) > 4.4 and is_plausible_random(m[1])]
     return sorted(found)
 
 
@@ -442,9 +447,7 @@ class DetectSecrets:
         from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
         from detect_secrets.filters import heuristic
         from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
-        from detect_secrets.plugins.keyword import KeywordDetector
-
-        from detect_secrets.plugins.keyword import DENYLIST
+        from detect_secrets.plugins.keyword import DENYLIST, KeywordDetector
 
         classes = get_mapping_from_secret_type_to_class()
         self.plugins = [cls() for name, cls in sorted(classes.items()) if name not in _DS_SKIPPED]
@@ -455,6 +458,9 @@ class DetectSecrets:
         self.entropy_based = HighEntropyStringsPlugin
         # The same lines come back often: a file read twice, a second pass after replacing.
         self._cached = functools.lru_cache(maxsize=4096)(self._find)
+
+    def clear_cache(self) -> None:
+        self._cached.cache_clear()
 
     def find(self, line: str, base: int) -> Iterator[Finding]:
         for f in self._cached(line):
@@ -468,8 +474,7 @@ class DetectSecrets:
             for value in set(plugin.analyze_string(line)):
                 value = self._trim(plugin, value)
                 if value and self._keep(plugin, value, line):
-                    tier = 2 if isinstance(plugin, self.entropy_based) else 1 if isinstance(plugin, self.contextual) else 0
-                    found += _occurrences(line, 0, value, self._kind(plugin, line, value), tier)
+                    found += _occurrences(line, 0, value, self._kind(plugin, line, value), self._tier(plugin))
         return tuple(found)
 
     def _keep(self, plugin: Any, value: str, line: str) -> bool:
@@ -489,6 +494,9 @@ class DetectSecrets:
         # detect-secrets applies this to every plugin, dropping e.g. `OpenAI(api_key="sk-...")`
         named = named_like_secret(line[: line.find(value)])  # not `secret_name = "prod/db"`
         return named and is_plausible_value(value, strict=False) and not h.is_indirect_reference(line)
+
+    def _tier(self, plugin: Any) -> int:
+        return 2 if isinstance(plugin, self.entropy_based) else 1 if isinstance(plugin, self.contextual) else 0
 
     def _kind(self, plugin: Any, line: str, value: str) -> str:
         if isinstance(plugin, self.contextual) and plugin.secret_type == "Secret Keyword":

@@ -89,7 +89,7 @@ class Toolbox:
         if refusal is not None:
             return Outcome(refusal, True)
         try:
-            return Outcome(bounded(tool.run(self.workspace, args)), False)
+            return Outcome(tool.run(self.workspace, args), False)
         except ToolError as exc:
             return Outcome(f"Error: {exc}", True)
         except OSError as exc:
