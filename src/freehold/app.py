@@ -6,18 +6,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from freehold.agent.loop import Agent
+from freehold.agent.loop import Agent, Decide
 from freehold.agent.prompt import system_prompt
 from freehold.agent.session import Session, SessionStore
+from freehold.audit.recorder import NullRecorder, Recorder
 from freehold.config import Settings, data_home
 from freehold.errors import SessionError
 from freehold.messages import Message
 from freehold.models.openai_compat import Endpoint, OpenAICompatModel
 from freehold.policy.org import Policy
-from freehold.policy.permissions import decide, refusal_message
+from freehold.policy.permissions import Ruling, decide, refusal_message
 from freehold.policy.rules import Rule
 from freehold.protocol import Emit, SessionStarted
-from freehold.tools import Decide, Toolbox, default_tools
+from freehold.tools import Toolbox, default_tools
 from freehold.tools.base import Tool, Workspace
 
 
@@ -38,16 +39,17 @@ def headless_decider(mode: str, workspace: Workspace, policy: Policy) -> Decide:
     """Policy deny rules first (nothing overrides them), then the permission-mode table."""
     rules = [Rule.parse(text) for text in policy.deny_rules]
 
-    def check(tool: Tool, args: dict[str, Any]) -> str | None:
+    def check(tool: Tool, args: dict[str, Any]) -> Ruling:
         for rule in rules:
             if rule.matches(tool, args, workspace):
-                return f"Permission denied by the organization's policy: rule {rule.text} ({policy.path})."
+                by = f"policy rule {rule.text} ({policy.path})"
+                return Ruling(False, by, f"Permission denied by the organization's policy: rule {rule.text} ({policy.path}).")
         decision = decide(mode, tool, args, workspace)
         if decision.verdict == "allow":
-            return None
+            return Ruling(True, f"mode '{mode}': {decision.reason}")
         if decision.verdict == "ask":
-            return refusal_message(decision)
-        return f"Permission denied: {decision.reason}."
+            return Ruling(False, f"mode '{mode}': needs a person, none present (headless)", refusal_message(decision))
+        return Ruling(False, f"mode '{mode}': {decision.reason}", f"Permission denied: {decision.reason}.")
 
     return check
 
@@ -77,6 +79,42 @@ def _name_model(model: OpenAICompatModel) -> None:
         model.endpoint = replace(model.endpoint, model=model.served_model())
 
 
+def audit_directory(policy: Policy) -> Path:
+    return Path(policy.audit_directory).expanduser() if policy.audit_directory else data_home() / "audit"
+
+
+def open_audit(policy: Policy) -> Any:
+    """The audit log, or None when the policy lets Freehold run unrecorded and it cannot be opened."""
+    from freehold.audit.log import AuditError, AuditLog
+
+    key = Path(policy.audit_key_path).expanduser() if policy.audit_key_path else None
+    try:
+        return AuditLog.open(audit_directory(policy), key, policy.audit_checkpoint_every)
+    except AuditError as exc:
+        if policy.audit_required:
+            raise
+        import sys
+
+        print(f"freehold: warning: running unrecorded, as the policy allows: {exc}", file=sys.stderr)
+        return None
+
+
+def record_refusal(policy: Policy, message: str) -> None:
+    """A run the policy refused is recorded too; if even that cannot be written, the refusal stands."""
+    from freehold.audit.log import AuditError
+
+    try:
+        log = open_audit(policy)
+        if log is not None:
+            Recorder(log).refusal("run", message)
+            log.checkpoint()
+            log.close()
+    except AuditError as exc:
+        import sys
+
+        print(f"freehold: warning: the refusal could not be recorded: {exc}", file=sys.stderr)
+
+
 def request_dumper(directory: Path) -> Any:
     """Writes each request body, exactly as sent, to DIR/NNNN-<sha256 prefix>.json."""
     import hashlib
@@ -92,13 +130,19 @@ def request_dumper(directory: Path) -> Any:
     return dump
 
 
-def build_model(settings: Settings, policy: Policy, options: RunOptions) -> OpenAICompatModel:
+def build_model(settings: Settings, policy: Policy, options: RunOptions, audit: Recorder) -> OpenAICompatModel:
+    """The model client; each body is recorded (and dumped, if asked) before it is sent."""
     from freehold.policy.egress import egress_transport
 
     endpoint = endpoint_of(settings)
-    transport = egress_transport(policy)
     dumper = request_dumper(options.dump_requests) if options.dump_requests else None
-    return OpenAICompatModel(endpoint, transport=transport, on_request=dumper)
+
+    def on_request(body: bytes) -> None:
+        audit.model_request(endpoint.base_url, body)
+        if dumper is not None:
+            dumper(body)
+
+    return OpenAICompatModel(endpoint, transport=egress_transport(policy), on_request=on_request)
 
 
 def build_redactor(settings: Settings, store: SessionStore, session: Session) -> Any:
@@ -113,21 +157,29 @@ def run_headless(settings: Settings, policy: Policy, cwd: Path, prompt: str, emi
                  options: RunOptions = RunOptions()) -> int:
     workspace = workspace_for(cwd, settings, policy)
     store = SessionStore(data_home())
-    model = build_model(settings, policy, options)
+    log = open_audit(policy)
+    audit = Recorder(log) if log is not None else NullRecorder()
+    model = build_model(settings, policy, options, audit)
     try:
         session, resumed = open_session(store, workspace, model, options)
+        audit.session_id = session.id
+        audit.session_start(cwd=str(workspace.root), model=model.name, endpoint=model.endpoint.base_url,
+                            permission_mode=settings.permission_mode, policy_sha256=policy.sha256, resumed=resumed)
         toolbox = Toolbox(default_tools(), workspace)
         emit(SessionStarted(session.id, str(workspace.root), model.name, tuple(t.name for t in toolbox.tools),
                             settings.permission_mode, resumed))
         agent = Agent(model, toolbox, session, headless_decider(settings.permission_mode, workspace, policy), emit,
-                      settings.max_turns)
+                      settings.max_turns, audit=audit)
         redactor = build_redactor(settings, store, session)
         if redactor is not None:
             agent.redactor = redactor
         done = agent.run(prompt)
+        audit.session_end(done)
         emit(done)
         if agent.failure is not None:
             return agent.failure.exit_code
         return 0 if not done.is_error else 1
     finally:
         model.close()
+        if log is not None:
+            log.close()

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 EPILOG = """\
 commands: freehold policy show | freehold policy check URL
+          freehold audit verify [--checkpoint FILE] | audit show SESSION_ID | audit export
 exit codes: 0 success, 1 run failed, 2 bad usage or config, 3 refused by policy,
             4 model endpoint unreachable, 130 interrupted
 environment: FREEHOLD_ENDPOINT, FREEHOLD_MODEL, FREEHOLD_API_KEY, FREEHOLD_HOME, ...
@@ -65,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
             from freehold.policy.command import policy_command
 
             return policy_command(argv[1:])
+        if argv[:1] == ["audit"]:
+            from freehold.audit.command import audit_command
+
+            return audit_command(argv[1:])
         args = build_parser().parse_args(argv)
         output_format = args.output_format
         return run(args)
@@ -98,6 +103,7 @@ def _report(exc: FreeholdError, output_format: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from freehold import config
+    from freehold.errors import PolicyRefused
     from freehold.policy.org import enforce, load_policy
     from freehold.ui.headless import HeadlessRenderer
 
@@ -106,7 +112,13 @@ def run(args: argparse.Namespace) -> int:
     policy = load_policy()
     flags = {"endpoint": args.endpoint, "model": args.model, "max_turns": args.max_turns,
              "permission_mode": args.permission_mode}
-    settings = enforce(config.load(cwd, flags), policy)
+    try:
+        settings = enforce(config.load(cwd, flags), policy)
+    except PolicyRefused as exc:
+        from freehold.app import record_refusal
+
+        record_refusal(policy, str(exc))
+        raise
     if not settings.endpoint:
         raise UsageError("no model endpoint: pass --endpoint URL, set FREEHOLD_ENDPOINT, or set [model] endpoint in config")
     from freehold.app import RunOptions, run_headless

@@ -7,7 +7,7 @@ is announced as an Event, so front ends and the store see the same run.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -15,12 +15,17 @@ from freehold.agent.session import Session
 from freehold.errors import FreeholdError
 from freehold.messages import Message, Reply, ToolCall, Usage
 from freehold.protocol import AssistantText, Emit, RunFinished, ToolResult, ToolUse
-from freehold.tools import MAX_RESULT_CHARS, Decide, Toolbox, bounded
+from freehold.audit.recorder import NullRecorder, Recorder
+from freehold.policy.permissions import Ruling
+from freehold.tools import MAX_RESULT_CHARS, Outcome, Prepared, Toolbox, bounded
 from freehold.tools.base import Tool
 
 
 class Model(Protocol):
     def complete(self, messages: Sequence[Message], tools: Sequence[Tool]) -> Reply: ...
+
+
+Decide = Callable[[Tool, dict[str, Any]], Ruling]
 
 
 class Redact(Protocol):
@@ -51,6 +56,7 @@ class Agent:
     emit: Emit
     max_turns: int = 50
     redactor: Redact = field(default_factory=_NoRedaction)
+    audit: Recorder = field(default_factory=NullRecorder)
     # The error that ended the last run, when one did; the front end maps it to an exit code.
     failure: FreeholdError | None = None
 
@@ -58,7 +64,9 @@ class Agent:
         started = time.monotonic()
         usage = Usage()
         self.failure = None
-        self._add(Message("user", self.redactor.redact(prompt)))
+        text = self.redactor.redact(prompt)
+        self.audit.user_prompt(text)
+        self._add(Message("user", text))
         for turn in range(1, self.max_turns + 1):
             try:
                 reply = self._ask()
@@ -76,6 +84,7 @@ class Agent:
     def _ask(self) -> Reply:
         reply = self.model.complete(self.session.messages, self.toolbox.tools)
         reply.tool_calls = self._with_ids(reply)
+        self.audit.model_response(reply)
         self.session.add(reply.as_message())
         if reply.text:
             self.emit(AssistantText(reply.text))
@@ -97,14 +106,30 @@ class Agent:
     def _act(self, call: ToolCall) -> None:
         prepared = self.toolbox.prepare(call)
         self.emit(ToolUse(call.id, call.name, prepared.input, call.arguments))
-        if prepared.input is not None:  # placeholders the model passed back become the real values
-            prepared = replace(prepared, input=self.redactor.restore_args(prepared.input))
-        outcome = self.toolbox.run(prepared, self.decide)
+        outcome = self._decide_and_run(prepared)
         # Cut far from where the final cut falls, redact, then cut to size: no secret is ever
         # split by the cut that decides what the model sees.
         content = bounded(self.redactor.redact(bounded(outcome.content, 4 * MAX_RESULT_CHARS)))
+        if outcome.change is not None:
+            change = outcome.change
+            self.audit.file_change(call.id, change.path, change.sha256_before, change.sha256_after)
+        self.audit.tool_result(call.id, content, outcome.is_error)
         self._add(Message("tool", content, tool_call_id=call.id, is_error=outcome.is_error))
         self.emit(ToolResult(call.id, content, outcome.is_error))
+
+    def _decide_and_run(self, prepared: Prepared) -> Outcome:
+        """Record the decision before the call runs; the audit record precedes the action."""
+        call = prepared.call
+        if prepared.tool is None or prepared.input is None:
+            self.audit.tool_call(call, None, "invalid", prepared.error or "")
+            return self.toolbox.run(prepared)
+        # Placeholders the model passed back become the real values for the tool alone.
+        real = replace(prepared, input=self.redactor.restore_args(prepared.input))
+        ruling = self.decide(prepared.tool, real.input or {})
+        self.audit.tool_call(call, prepared.input, "allow" if ruling.allowed else "deny", ruling.by)
+        if not ruling.allowed:
+            return Outcome(ruling.message or "Permission denied.", True)
+        return self.toolbox.run(real)
 
     def _add(self, message: Message) -> None:
         """Persist what the redactor learned first, so no stored placeholder is ever orphaned."""

@@ -39,6 +39,10 @@ class Policy:
     redaction: bool | None = None
     deny_rules: tuple[str, ...] = ()
     max_mode: str | None = None
+    audit_required: bool = True
+    audit_directory: str | None = None
+    audit_key_path: str | None = None
+    audit_checkpoint_every: int = 1000
     # Which settings the file made, for `freehold policy show`.
     set_keys: frozenset[str] = field(default_factory=frozenset)
 
@@ -135,12 +139,30 @@ def _proxy(value: Any) -> str:
     return value
 
 
+def _positive(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError("must be a whole number of at least 1")
+    return value
+
+
+def _path(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a path")
+    return value
+
+
 SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
     "models": {"allow": ("models_allow", _origins)},
     "network": {"tools": ("network_tools", _choice("none", "allow")), "proxy": ("network_proxy", _proxy)},
     "files": {"deny_read": ("deny_read", _strings), "deny_write": ("deny_write", _strings)},
     "redaction": {"enabled": ("redaction", _boolean)},
     "permissions": {"deny": ("deny_rules", _strings), "max_mode": ("max_mode", _choice(*MODES_BY_REACH))},
+    "audit": {
+        "required": ("audit_required", _boolean),
+        "directory": ("audit_directory", _path),
+        "key_path": ("audit_key_path", _path),
+        "checkpoint_every": ("audit_checkpoint_every", _positive),
+    },
 }
 
 

@@ -27,6 +27,15 @@ class Decision:
     reason: str
 
 
+@dataclass(frozen=True)
+class Ruling:
+    """The final word on one call: whether it runs, what decided, and what the model is told if not."""
+
+    allowed: bool
+    by: str
+    message: str | None = None
+
+
 def decide(mode: str, tool: Tool, args: dict[str, Any], workspace: Workspace) -> Decision:
     if tool.read_only:
         if mode != "auto" and _reaches_outside(args, workspace):

@@ -10,8 +10,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from freehold.messages import ToolCall
@@ -29,9 +30,18 @@ class Prepared:
 
 
 @dataclass(frozen=True)
+class FileChange:
+    path: str
+    sha256_before: str | None
+    sha256_after: str | None
+
+
+@dataclass(frozen=True)
 class Outcome:
     content: str
     is_error: bool
+    # What a file-editing tool did to its file, for the audit log.
+    change: FileChange | None = None
 
 
 # No single result may flood a small context window: about 15k tokens at most.
@@ -47,8 +57,6 @@ def bounded(content: str, limit: int = MAX_RESULT_CHARS) -> str:
     note = f"\n[... {omitted} characters omitted: this result was too long; ask for less (offset/limit, a narrower pattern) ...]\n"
     return content[:keep] + note + content[-keep:]
 
-
-Decide = Callable[[Tool, dict[str, Any]], str | None]
 
 
 def default_tools() -> list[Tool]:
@@ -80,14 +88,20 @@ class Toolbox:
         except ArgumentsError as exc:
             return Prepared(call, tool, None, f"Error: invalid arguments for {name}: {exc}")
 
-    def run(self, prepared: Prepared, decide: Decide) -> Outcome:
-        """Decide, then run. `decide` returns None to let the call run, or the refusal to send back."""
+    def run(self, prepared: Prepared) -> Outcome:
+        """Run a prepared call (the caller has decided it may run); failures become messages."""
         tool, args = prepared.tool, prepared.input
         if prepared.error is not None or tool is None or args is None:
             return Outcome(prepared.error or "Error: the call could not be prepared", True)
-        refusal = decide(tool, args)
-        if refusal is not None:
-            return Outcome(refusal, True)
+        target = self._target(tool, args)
+        before = _sha256(target)
+        outcome = self._run(tool, args)
+        after = _sha256(target)
+        if target is not None and after != before:
+            return Outcome(outcome.content, outcome.is_error, FileChange(self.workspace.display(target), before, after))
+        return outcome
+
+    def _run(self, tool: Tool, args: dict[str, Any]) -> Outcome:
         try:
             return Outcome(tool.run(self.workspace, args), False)
         except ToolError as exc:
@@ -96,3 +110,20 @@ class Toolbox:
             return Outcome(f"Error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), True)
         except Exception as exc:  # a bug in a tool must not end the session; the model is told
             return Outcome(f"Error: {tool.name} failed unexpectedly: {type(exc).__name__}: {exc}", True)
+
+    def _target(self, tool: Tool, args: dict[str, Any]) -> Path | None:
+        """The file an editing tool will change, to hash before and after."""
+        path = args.get("file_path")
+        if not tool.edits_files or not isinstance(path, str):
+            return None
+        try:
+            return self.workspace.resolve(path)
+        except ToolError:
+            return None
+
+
+def _sha256(path: Path | None) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest() if path is not None and path.is_file() else None
+    except OSError:
+        return None
