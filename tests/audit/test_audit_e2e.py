@@ -32,7 +32,7 @@ def audit_dir(env: dict[str, str]) -> Path:
 
 
 def records(env: dict[str, str]) -> list[dict]:
-    return [json.loads(line) for line in (audit_dir(env) / "log.jsonl").read_text().splitlines()]
+    return [json.loads(line) for line in (audit_dir(env) / "log.jsonl").read_bytes().split(b"\n") if line]
 
 
 def session(repo: Path, env: dict[str, str], *extra: str, turns=None):

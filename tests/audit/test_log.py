@@ -303,3 +303,19 @@ def test_threads_sharing_one_log_keep_one_chain(tmp_path):
         for t in threads:
             t.join()
     assert verify(tmp_path).ok and verify(tmp_path).size == 300
+
+
+def test_a_pem_key_is_read_by_the_fast_path_as_cryptography_reads_it(tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from freehold.audit.log import _raw_from_pem, load_private_key
+
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    path = tmp_path / "k.pem"
+    path.write_bytes(pem)
+    assert _raw_from_pem(pem) == key.private_bytes_raw()
+    assert load_private_key(path).private_bytes_raw() == key.private_bytes_raw()
+    assert _raw_from_pem(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n") is None

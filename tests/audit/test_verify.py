@@ -121,7 +121,8 @@ def test_a_checkpoint_kept_elsewhere_catches_what_was_removed_with_the_local_one
     shutil.rmtree(tmp_path / "audit" / "checkpoints")
     assert verify(tmp_path / "audit").ok
     result = verify(tmp_path / "audit", kept)
-    assert not result.ok and result.first_bad == f"the log has 3 records but checkpoint {kept} covers 6: records were removed"
+    assert not result.ok
+    assert result.first_bad == f"the log has 3 records but checkpoint {kept} covers 6: records were removed"
 
 
 def test_a_log_rewritten_with_the_key_is_caught_by_a_checkpoint_kept_elsewhere(tmp_path):
@@ -157,7 +158,8 @@ def test_a_checkpoint_with_a_bad_signature_is_named(tmp_path):
     body = json.loads(path.read_text())
     body["signature"] = ("0" if body["signature"][0] != "0" else "1") + body["signature"][1:]
     path.write_text(json.dumps(body))
-    assert verify(tmp_path).first_bad == f"checkpoint {path.name}: the signature does not match its size and root (or its key)"
+    assert verify(tmp_path).first_bad == \
+        f"checkpoint {path.name}: the signature does not match its size and root (or its key)"
 
 
 def test_a_checkpoint_whose_root_was_changed_fails_its_signature(tmp_path):

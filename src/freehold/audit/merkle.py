@@ -74,7 +74,8 @@ class Frontier:
     def from_hex(cls, size: int, hashes: Sequence[str]) -> Frontier:
         """Rebuild a frontier; ValueError when the hashes cannot be those of a tree of `size`."""
         if size < 0 or len(hashes) != size.bit_count():
-            raise ValueError(f"a tree of {size} leaves has {max(size, 0).bit_count()} frontier hashes, not {len(hashes)}")
+            expected = max(size, 0).bit_count()
+            raise ValueError(f"a tree of {size} leaves has {expected} frontier hashes, not {len(hashes)}")
         frontier = cls()
         frontier.size = size
         frontier.hashes = [_hash_from_hex(h) for h in hashes]

@@ -225,8 +225,8 @@ class _Scan:
         if problem:
             return VerifyResult(False, size, root, problem, self.checked)
         torn = end - self.offset
-        note = f"{torn} bytes of an unfinished record follow the last one; opening the log sets them aside" if torn else ""
-        return VerifyResult(True, size, root, "", self.checked, note)
+        note = f"{torn} bytes of an unfinished record follow the last one; opening the log sets them aside"
+        return VerifyResult(True, size, root, "", self.checked, note if torn else "")
 
 
 def _record_problem(line: bytes, seq: int, prev: str) -> str | None:
@@ -240,7 +240,7 @@ def _record_problem(line: bytes, seq: int, prev: str) -> str | None:
     if type(found) is not int or found != seq:
         return f"seq is {found!r}, expected {seq}: a record is missing, added or out of order here"
     if record.get("prev") != prev:
-        return f"prev does not match the hash of record {seq - 1}" if seq else "prev of the first record is not all zeros"
+        return f"prev does not match the hash of record {seq - 1}" if seq else "prev of the first record is not zeros"
     return None
 
 
