@@ -50,6 +50,9 @@ def show(policy: Policy, settings: Settings, asked: Settings) -> str:
     row("redaction.enabled", settings.redaction, "redaction" in policy.set_keys, settings.origin("redaction"))
     row("permissions.deny", list(policy.deny_rules), bool(policy.deny_rules), "not restricted")
     row("permissions.max_mode", policy.max_mode or "auto", policy.max_mode is not None, "not restricted")
+    row("audit.required", policy.audit_required, "audit_required" in policy.set_keys, "default")
+    row("audit.directory", policy.audit_directory or "$FREEHOLD_HOME/audit", "audit_directory" in policy.set_keys,
+        "default")
     mode_ok, mode_rule = policy.check_mode(asked.permission_mode)
     if mode_ok or asked.origin("permission_mode") == "default":
         row("permission mode", settings.permission_mode, False, settings.origin("permission_mode"))
