@@ -128,11 +128,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "audit_crash.json",
+                        help="where to keep the results (benchmarks/run.py puts them in docs/benchmarks.md)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temp:
         stats = kill_loop(Path(temp) / "audit", args.iterations, args.seed)
         records = AuditLog.open(Path(temp) / "audit").size
-    print(json.dumps(asdict(stats) | {"records_in_log": records}, indent=1))
+    result = asdict(stats) | {"records_in_log": records}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps(result, indent=1))
 
 
 if __name__ == "__main__":
