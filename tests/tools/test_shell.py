@@ -174,3 +174,13 @@ def test_child_env_scrubs_a_given_base() -> None:
 def test_missing_program_raises_oserror(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         process.run([str(tmp_path / "no-such-program")], cwd=tmp_path, timeout=BOUND)
+
+
+def test_a_cut_output_is_cut_between_lines_not_inside_one() -> None:
+    # 100-character lines: a cut at exactly 15,000 characters would fall inside line 149
+    script = "i=0; while [ $i -lt 2000 ]; do printf 'TOKEN-%094d\\n' $i; i=$((i+1)); done"
+    result = process.run(["sh", "-c", script], cwd="/", timeout=BOUND)
+    head, _, rest = result.output.partition("\n[... ")
+    count, _, tail = rest.partition(" characters omitted ...]\n")
+    assert all(len(line) == 100 for line in head.splitlines() + tail.splitlines())
+    assert len(head) + int(count) + len(tail) == 2000 * 101  # every character accounted for

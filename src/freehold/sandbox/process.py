@@ -57,7 +57,21 @@ class ProcessResult:
     def output(self) -> str:
         if not self.omitted_chars:
             return self.head + self.tail
-        return f"{self.head}\n[... {self.omitted_chars} characters omitted ...]\n{self.tail}"
+        head, tail = _whole_lines(self.head, self.tail)
+        omitted = self.omitted_chars + len(self.head) - len(head) + len(self.tail) - len(tail)
+        return f"{head}\n[... {omitted} characters omitted ...]\n{tail}"
+
+
+# How far back (or forward) a cut may move to fall between lines.
+_LINE_SNAP = 2_000
+
+
+def _whole_lines(head: str, tail: str) -> tuple[str, str]:
+    """Head and tail cut between lines, not inside one, where a line break is near: a token
+    cut in half would slip past secret redaction, which sees only what is left."""
+    end = head.rfind("\n", max(0, len(head) - _LINE_SNAP))
+    start = tail.find("\n", 0, _LINE_SNAP)
+    return (head[: end + 1] if end != -1 else head), (tail[start + 1 :] if start != -1 else tail)
 
 
 class _HeadTail:
