@@ -260,7 +260,7 @@ def test_a_read_only_directory_stops_at_open(tmp_path):
 
 WRITER = """
 import sys
-import threading
+import time
 from pathlib import Path
 from freehold.audit.log import AuditLog
 log = AuditLog.open(Path(sys.argv[1]), checkpoint_every=50)
@@ -268,6 +268,7 @@ print("ready", flush=True)
 sys.stdin.readline()  # start together
 for n in range(int(sys.argv[3])):
     log.append({"type": "t", "writer": sys.argv[2], "n": n})
+    time.sleep(0.002)  # spread the appends out, so the two writers overlap even on a busy machine
 """
 
 
