@@ -92,3 +92,8 @@ def test_every_test_named_in_the_security_doc_exists():
             assert re.search(rf"^def {name}\(", (root / current).read_text(), re.MULTILINE), f"{current}::{name}"
             named += 1
     assert named >= 25
+
+
+def test_tools_do_not_depend_on_the_model_client():
+    for path in modules_under("tools"):
+        assert not {n for n in imports_of(path) if n.startswith("freehold.models")}, path

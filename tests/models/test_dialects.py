@@ -14,9 +14,9 @@ from freehold.models.dialects import (
     ArgumentsError,
     TextToolCall,
     extract_text_tool_calls,
-    parse_arguments,
     split_reasoning,
 )
+from freehold.tools.arguments import parse_arguments
 from freehold.tools.base import ToolError
 
 TOOLS = ["Read", "Write", "Edit", "Bash", "Grep", "Glob"]

@@ -4,6 +4,7 @@
     edit_match.py  the Edit matcher and its fallback rules
     shell.py       Bash
     search.py      Grep, Glob
+    arguments.py   argument JSON, parsed and repaired where unambiguous
     schema.py      argument validation and coercion by JSON schema
     base.py        Tool, ToolError, Workspace
 """
@@ -75,7 +76,7 @@ class Toolbox:
 
     def prepare(self, call: ToolCall) -> Prepared:
         """Resolve the name and parse and validate the arguments; failures become messages."""
-        from freehold.models.dialects import parse_arguments
+        from freehold.tools.arguments import parse_arguments
         from freehold.tools.schema import ArgumentsError, resolve_tool_name, validate_arguments
 
         name = resolve_tool_name(call.name, list(self.by_name))
