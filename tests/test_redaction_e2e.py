@@ -89,3 +89,23 @@ def test_a_huge_output_is_cut_after_redaction_and_keeps_no_partial_secret(repo, 
     last = server.chat_requests[-1].body
     assert b"characters omitted" in last
     assert b"ghp_" not in last and secret[10:20].encode() not in last
+
+
+def test_a_resumed_session_still_turns_its_placeholders_back_into_secrets(repo, env):
+    secrets = planted()
+    text = settings_file(secrets)
+    (repo / "settings.py").write_text(text)
+    secret_line = Redactor().redact(text).splitlines()[1]
+    first = [Turn("", (Call("Read", {"file_path": "settings.py"}),)), Turn("Read it.")]
+    with ScriptedServer(first) as server:
+        assert run_freehold(["-p", "read", "--endpoint", server.url, "--model", "m"], repo, env).code == 0
+    # a new process: the placeholder map comes back from the session store
+    second = [Turn("", (Call("Edit", {"file_path": "settings.py", "old_string": secret_line,
+                                       "new_string": secret_line + "\nAWS_REGION = 1"}),)),
+              Turn("Done.", expect="Edited")]
+    with ScriptedServer(second) as server:
+        run = run_freehold(["-p", "add the region", "--continue", "--endpoint", server.url, "--model", "m",
+                            "--permission-mode", "auto"], repo, env)
+    assert run.code == 0, run.stderr
+    assert (repo / "settings.py").read_text() == text.replace(
+        f'"{secrets["aws_secret"]}"\n', f'"{secrets["aws_secret"]}"\nAWS_REGION = 1\n')

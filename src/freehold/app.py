@@ -62,13 +62,14 @@ def open_session(store: SessionStore, workspace: Workspace, model: OpenAICompatM
                  options: RunOptions) -> tuple[Session, bool]:
     """The session to run in: the one asked for (checked before any network call), or a new one."""
     cwd = str(workspace.root)
+    resumed = None
     if options.resume or options.continue_latest:
-        session = store.open(options.resume or store.latest(cwd))
-        if session.info.cwd != cwd:
-            raise SessionError(f"session {session.id} belongs to {session.info.cwd}; run freehold from there")
-        _name_model(model)
-        return session, True
+        resumed = store.open(options.resume or store.latest(cwd))
+        if resumed.info.cwd != cwd:
+            raise SessionError(f"session {resumed.id} belongs to {resumed.info.cwd}; run freehold from there")
     _name_model(model)
+    if resumed is not None:
+        return resumed, True
     session = store.create(cwd, model.name, model.endpoint.base_url)
     session.add(Message("system", system_prompt(workspace)))
     return session, False

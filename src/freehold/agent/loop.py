@@ -59,6 +59,8 @@ class Agent:
     audit: Recorder = field(default_factory=NullRecorder)
     # The error that ended the last run, when one did; the front end maps it to an exit code.
     failure: FreeholdError | None = None
+    # How many of the redactor's (placeholder, value) pairs the session store already has.
+    _saved_pairs: int = field(default=0, init=False, repr=False)
 
     def run(self, prompt: str) -> RunFinished:
         started = time.monotonic()
@@ -134,8 +136,9 @@ class Agent:
     def _add(self, message: Message) -> None:
         """Persist what the redactor learned first, so no stored placeholder is ever orphaned."""
         pairs = self.redactor.export()
-        if pairs:
-            self.session.store.save_redactions(self.session.id, pairs)
+        if len(pairs) > self._saved_pairs:
+            self.session.store.save_redactions(self.session.id, pairs[self._saved_pairs :])
+            self._saved_pairs = len(pairs)
         self.session.add(message)
 
     def _finish(self, subtype: str, result: str, turns: int, started: float, usage: Usage) -> RunFinished:
