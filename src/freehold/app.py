@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -67,17 +67,12 @@ def open_session(store: SessionStore, workspace: Workspace, model: OpenAICompatM
         resumed = store.open(options.resume or store.latest(cwd))
         if resumed.info.cwd != cwd:
             raise SessionError(f"session {resumed.id} belongs to {resumed.info.cwd}; run freehold from there")
-    _name_model(model)
+    model.ensure_model()
     if resumed is not None:
         return resumed, True
     session = store.create(cwd, model.name, model.endpoint.base_url)
     session.add(Message("system", system_prompt(workspace)))
     return session, False
-
-
-def _name_model(model: OpenAICompatModel) -> None:
-    if model.endpoint.model is None:
-        model.endpoint = replace(model.endpoint, model=model.served_model())
 
 
 def audit_directory(policy: Policy) -> Path:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from freehold import __version__
@@ -80,11 +80,16 @@ class OpenAICompatModel:
         return self.endpoint.model or "?"
 
     def complete(self, messages: Sequence[Message], tools: Sequence[Tool]) -> Reply:
-        if self.endpoint.model is None:
-            self.endpoint = _with_model(self.endpoint, self.served_model())
+        self.ensure_model()
         body = request_body(self.endpoint, messages, tools)
         names = [tool.name for tool in tools]
         return self._with_retries(lambda: self._attempt(body, names))
+
+    def ensure_model(self) -> str:
+        """The model's name, asking the server for the one it serves when none was configured."""
+        if self.endpoint.model is None:
+            self.endpoint = replace(self.endpoint, model=self.served_model())
+        return self.endpoint.model or ""
 
     def served_model(self) -> str:
         """The one model the server serves, for when none was configured."""
@@ -237,9 +242,3 @@ def _retry_after(response: httpx.Response) -> float | None:
 def _describe(exc: Exception) -> str:
     text = str(exc) or type(exc).__name__
     return f"{type(exc).__name__}: {text}" if text != type(exc).__name__ else text
-
-
-def _with_model(endpoint: Endpoint, model: str) -> Endpoint:
-    from dataclasses import replace
-
-    return replace(endpoint, model=model)
