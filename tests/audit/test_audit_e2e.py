@@ -176,3 +176,13 @@ def test_sessions_killed_at_random_points_leave_a_verifiable_log(repo, env):
         after = path.read_bytes()
         assert after.startswith(before)  # nothing committed was lost or rewritten
         committed = after.rfind(b"\n") + 1
+
+
+def test_a_retried_request_is_recorded_again_with_the_same_hash(repo, env):
+    turns = fix_turns()
+    turns.insert(1, Turn(fault="http_500"))
+    run, server = session(repo, env, turns=turns)
+    assert run.code == 0, run.stderr
+    hashes = [r["request_sha256"] for r in records(env) if r["type"] == "model_request"]
+    assert len(hashes) == 5 and hashes[1] == hashes[2]
+    assert hashes == [hashlib.sha256(r.body).hexdigest() for r in server.chat_requests]

@@ -168,3 +168,9 @@ def test_no_model_and_several_served_is_a_usage_error():
         model = OpenAICompatModel(Endpoint(server.url, None))
         with pytest.raises(UsageError, match="serves: a, b"):
             model.served_model()
+
+
+def test_retry_after_is_honoured_up_to_a_cap_and_backoff_doubles():
+    model = OpenAICompatModel(Endpoint("http://127.0.0.1:1/v1", "m", retry_backoff=0.5))
+    assert model._delay(1, 2.0) == 2.0 and model._delay(1, 3600.0) == 60.0
+    assert [model._delay(n, None) for n in (1, 2, 3)] == [0.5, 1.0, 2.0]
