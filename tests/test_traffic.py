@@ -51,6 +51,13 @@ class Syscall:
     def is_internet(self) -> bool:
         return self.family in ("AF_INET", "AF_INET6")
 
+    @property
+    def refused(self) -> bool:
+        """The call failed outright (`= -1 ENOENT`, `ECONNREFUSED`, ...): nothing was reached.
+        A non-blocking connect still in progress (EINPROGRESS, EAGAIN) is not refused."""
+        failed = _FAILED.search(self.line)
+        return failed is not None and failed.group(1) not in ("EINPROGRESS", "EAGAIN", "EALREADY")
+
 
 _CALL = re.compile(r"^(?:\[pid\s+)?(\d+)\]?\s+(connect|sendto|sendmsg|sendmmsg)\(")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"(?:\.\.\.)?')
@@ -59,6 +66,7 @@ _FAMILY = re.compile(r"sa_family=(AF_\w+)")
 _PORT = re.compile(r"sin6?_port=htons\((\d+)\)")
 _IPV4 = re.compile(r'inet_addr\("([^"]+)"\)')
 _IPV6 = re.compile(r'inet_pton\(AF_INET6, "([^"]+)"')
+_FAILED = re.compile(r"\) = -1 (E[A-Z]+)")
 _UNIX = re.compile(r'sun_path=(@?)"((?:[^"\\]|\\.)*)"')
 
 
@@ -149,9 +157,11 @@ def not_to(calls: list[Syscall], port: int) -> list[Syscall]:
 
 
 def local_ipc(calls: list[Syscall]) -> list[Syscall]:
-    """AF_UNIX connects. None are expected: a local daemon (nscd, systemd-resolved, D-Bus) could
-    do network work on a caller's behalf where strace cannot see it."""
-    return [c for c in calls if c.family == "AF_UNIX"]
+    """AF_UNIX connects that reached something. None are expected: a local daemon (nscd,
+    systemd-resolved, D-Bus) could do network work on a caller's behalf where strace cannot see
+    it. A connect that failed outright reached no daemon (glibc tries nscd's socket on every user
+    lookup and gets ENOENT where nscd is not running), so it is not counted."""
+    return [c for c in calls if c.family == "AF_UNIX" and not c.refused]
 
 
 def other_families(calls: list[Syscall]) -> list[Syscall]:
@@ -377,3 +387,15 @@ def test_the_parser_reads_every_shape():
         (4247, "sendto", "AF_INET", "10.0.0.53", 53),
     ]
     assert [c.pid for c in not_to(calls, 8000)] == [4243, 4247]
+
+
+def test_only_unix_connects_that_reached_something_count_as_local_ipc():
+    lines = [
+        '30126 connect(3, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1 ENOENT (No such file)',
+        '30127 connect(4, {sa_family=AF_UNIX, sun_path="/run/dbus/system_bus_socket"}, 110) = 0',
+        '30128 connect(5, {sa_family=AF_UNIX, sun_path="/run/x.sock"}, 110) = -1 ECONNREFUSED (Connection refused)',
+        '30129 connect(6, {sa_family=AF_UNIX, sun_path="/run/y.sock"}, 110) = -1 EINPROGRESS (in progress)',
+        '30130 connect(7, {sa_family=AF_UNIX, sun_path="/run/z.sock"}, 110 <unfinished ...>',
+    ]
+    reached = [c.address for c in local_ipc(parse_trace("\n".join(lines)))]
+    assert reached == ["/run/dbus/system_bus_socket", "/run/y.sock", "/run/z.sock"]
