@@ -60,10 +60,17 @@ def test_read_takes_absolute_paths(ws: Workspace) -> None:
     assert READ.run(ws, {"file_path": str(path)}) == "     1\tx"
 
 
-def test_read_outside_the_workspace_is_the_permission_layers_call(ws: Workspace, tmp_path: Path) -> None:
-    outside = tmp_path / "outside.txt"
-    outside.write_text("secret\n")
-    assert READ.run(ws, {"file_path": "../outside.txt"}) == "     1\tsecret"
+def test_read_outside_the_workspace_is_the_permission_layers_call(ws: Workspace) -> None:
+    # Library source is visible to commands too, so the file tool may read it (the mode decides).
+    source = Path(os.__file__)
+    assert READ.run(ws, {"file_path": str(source), "limit": 1}).startswith("     1\t")
+
+
+def test_read_outside_the_workspace_stops_where_commands_see_nothing(ws: Workspace, tmp_path: Path) -> None:
+    # The workspace is under /tmp; the rest of the host's /tmp is private to it, for commands and tools.
+    (tmp_path / "outside.txt").write_text("secret\n")
+    with pytest.raises(ToolError, match="outside.txt is inside /tmp, which Freehold hides"):
+        READ.run(ws, {"file_path": "../outside.txt"})
 
 
 def test_read_offset_and_limit(ws: Workspace) -> None:

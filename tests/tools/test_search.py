@@ -29,7 +29,7 @@ SAMPLE: dict[str, str | bytes] = {
     "a-b/x.py": "hello dash\n",
     "a/x.py": "hello plain\n",
     ".hidden/secret.py": "hello hidden dir\n",
-    ".env": "hello=dotfile\n",
+    ".eslintrc": "hello=dotfile\n",
     "data.bin": b"hello\0binary\n",
 }
 
@@ -148,8 +148,8 @@ def test_negated_glob(ws: Workspace, backend: search.Backend) -> None:
 
 
 def test_a_glob_naming_hidden_files_finds_them_as_rg_does(ws: Workspace, backend: search.Backend) -> None:
-    out = search.grep(ws, {"pattern": "hello", "glob": ".env"}, backend=backend)
-    assert lines(out) == ["Found 1 file", ".env"]
+    out = search.grep(ws, {"pattern": "hello", "glob": ".eslintrc"}, backend=backend)
+    assert lines(out) == ["Found 1 file", ".eslintrc"]
 
 
 def test_gitignore_is_respected(repo: Workspace, backend: search.Backend) -> None:
@@ -253,7 +253,7 @@ def test_glob_patterns_are_relative_to_path(ws: Workspace) -> None:
 def test_glob_skips_hidden_unless_named(ws: Workspace) -> None:
     assert ".hidden/secret.py" not in glob(ws, pattern="**/*.py")
     assert glob(ws, pattern=".hidden/*.py") == [".hidden/secret.py"]
-    assert glob(ws, pattern=".env") == [".env"]
+    assert glob(ws, pattern=".eslintrc") == [".eslintrc"]
 
 
 def test_glob_skips_git_ignored_files_and_git_itself(repo: Workspace) -> None:

@@ -12,7 +12,8 @@ import pytest
 
 from freehold.sandbox import process
 from freehold.tools.base import ToolError, Workspace
-from freehold.tools.shell import BASH, MAX_TIMEOUT
+from freehold.tools.shell import BASH, MAX_TIMEOUT, _status
+
 
 # Generous bounds for things that must end; no test asserts how fast they end.
 BOUND = 60
@@ -21,6 +22,10 @@ BOUND = 60
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
     return Workspace.at(tmp_path)
+
+
+def process_status(result: process.ProcessResult) -> str:
+    return _status(result, BOUND)
 
 
 def bash(ws: Workspace, command: str, **args: object) -> str:
@@ -75,8 +80,11 @@ def test_runs_in_workspace_root_with_empty_stdin(ws: Workspace) -> None:
     assert bash(ws, "cat; echo done") == "done\nExit code: 0"
 
 
-def test_death_by_signal_is_reported_as_shells_do(ws: Workspace) -> None:
-    assert bash(ws, "kill -9 $$") == "(no output)\nExit code: 137 (killed by SIGKILL)"
+def test_death_by_signal_is_reported_as_shells_do(ws: Workspace, tmp_path: Path) -> None:
+    # Confined, bubblewrap passes the shell's death on as 128 + N; unconfined, it is a signal.
+    assert bash(ws, "kill -9 $$") == "(no output)\nExit code: 137"
+    result = process.run(["sh", "-c", "kill -9 $$"], cwd=tmp_path, timeout=BOUND, confinement=None)
+    assert process_status(result) == "Exit code: 137 (killed by SIGKILL)"
 
 
 def test_bad_arguments(ws: Workspace) -> None:
@@ -110,7 +118,7 @@ def test_huge_output_keeps_head_and_tail_in_bounded_memory(ws: Workspace) -> Non
 
 
 def test_omitted_count_is_exact() -> None:
-    result = process.run(["sh", "-c", "head -c 100000 /dev/zero | tr '\\0' x"], cwd="/", timeout=BOUND)
+    result = process.run(["sh", "-c", "head -c 100000 /dev/zero | tr '\\0' x"], cwd="/", timeout=BOUND, confinement=None)
     assert result.omitted_chars == 100_000 - process.OUTPUT_LIMIT
     assert len(result.head) + len(result.tail) == process.OUTPUT_LIMIT
     assert f"[... {100_000 - process.OUTPUT_LIMIT} characters omitted ...]" in result.output
@@ -118,40 +126,75 @@ def test_omitted_count_is_exact() -> None:
 
 def test_multibyte_characters_split_across_reads_survive() -> None:
     code = "import sys; sys.stdout.write('é€' * 100000)"
-    result = process.run([sys.executable, "-c", code], cwd="/", timeout=BOUND, output_limit=1_000_000)
+    result = process.run([sys.executable, "-c", code], cwd="/", timeout=BOUND, output_limit=1_000_000, confinement=None)
     assert result.output == "é€" * 100000
 
 
-def test_timeout_kills_the_whole_group_including_grandchildren(ws: Workspace) -> None:
-    out = bash(ws, "echo started; sleep 1000 & echo $! > pid; wait", timeout=1)
+def running_with(marker: str) -> list[int]:
+    """Host pids of processes whose command line holds `marker` (pids inside a sandbox differ)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                found.append(int(entry.name))
+        except OSError:
+            pass
+    return found
+
+
+def wait_until_none_with(marker: str) -> bool:
+    end = time.monotonic() + BOUND
+    while time.monotonic() < end:
+        if not [pid for pid in running_with(marker) if not gone(pid)]:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_timeout_kills_every_process_of_a_confined_command(ws: Workspace) -> None:
+    out = bash(ws, "echo started; sleep 1001.25 & (sleep 1001.25 &); wait", timeout=1)
     assert out == "started\nTimed out after 1s; the process group was killed"
-    assert wait_until_gone(read_pid(ws.root / "pid"))
+    assert wait_until_none_with("1001.25")
+
+
+def test_background_processes_end_with_a_confined_command(ws: Workspace) -> None:
+    # The sandbox has its own PID namespace: when the command ends, everything it started ends.
+    out = bash(ws, "setsid sleep 1002.5 > /dev/null 2>&1 & echo started", timeout=BOUND)
+    assert out == "started\nExit code: 0"
+    assert wait_until_none_with("1002.5")
+
+
+def test_timeout_kills_the_whole_group_including_grandchildren(tmp_path: Path) -> None:
+    result = process.run(["bash", "-c", "echo started; sleep 1000 & echo $! > pid; wait"], cwd=tmp_path,
+                         timeout=1, confinement=None)
+    assert result.timed_out and result.output == "started\n"
+    assert wait_until_gone(read_pid(tmp_path / "pid"))
 
 
 def test_sigterm_ignored_escalates_to_sigkill(ws: Workspace) -> None:
     # The ignored SIGTERM is inherited by sleep, so only SIGKILL can end it.
-    result = process.run(["bash", "-c", "trap '' TERM; sleep 1000 & echo $! > pid; wait"], cwd=ws.root, timeout=1)
+    result = process.run(["bash", "-c", "trap '' TERM; sleep 1000 & echo $! > pid; wait"], cwd=ws.root, timeout=1, confinement=None)
     assert result.timed_out
     assert wait_until_gone(read_pid(ws.root / "pid"))
 
 
 def test_command_that_closes_its_output_still_times_out(ws: Workspace) -> None:
-    result = process.run(["bash", "-c", "exec >&- 2>&-; sleep 1000"], cwd=ws.root, timeout=1)
+    result = process.run(["bash", "-c", "exec >&- 2>&-; sleep 1000"], cwd=ws.root, timeout=1, confinement=None)
     assert result.timed_out
 
 
-def test_background_child_holding_the_pipe_does_not_hang(ws: Workspace) -> None:
-    out = bash(ws, "sleep 1000 & echo $! > pid; echo started", timeout=BOUND)
-    assert out.startswith("started\n")
-    assert "background processes" in out
-    assert out.endswith("Exit code: 0")
-    assert wait_until_gone(read_pid(ws.root / "pid"))
+def test_background_child_holding_the_pipe_does_not_hang(tmp_path: Path) -> None:
+    result = process.run(["bash", "-c", "sleep 1000 & echo $! > pid; echo started"], cwd=tmp_path,
+                         timeout=BOUND, confinement=None)
+    assert result.output == "started\n" and result.stopped_leftovers and not result.timed_out
+    assert wait_until_gone(read_pid(tmp_path / "pid"))
 
 
-def test_background_child_with_its_own_output_is_left_running(ws: Workspace) -> None:
-    out = bash(ws, "sleep 1000 > /dev/null 2>&1 & echo $! > pid", timeout=BOUND)
-    assert out == "(no output)\nExit code: 0"
-    pid = read_pid(ws.root / "pid")
+def test_background_child_with_its_own_output_is_left_running_unconfined(tmp_path: Path) -> None:
+    result = process.run(["bash", "-c", "sleep 1000 > /dev/null 2>&1 & echo $! > pid"], cwd=tmp_path,
+                         timeout=BOUND, confinement=None)
+    assert result.exit_code == 0 and not result.stopped_leftovers
+    pid = read_pid(tmp_path / "pid")
     assert not gone(pid)
     os.kill(pid, 9)
 
@@ -173,13 +216,13 @@ def test_child_env_scrubs_a_given_base() -> None:
 
 def test_missing_program_raises_oserror(tmp_path: Path) -> None:
     with pytest.raises(OSError):
-        process.run([str(tmp_path / "no-such-program")], cwd=tmp_path, timeout=BOUND)
+        process.run([str(tmp_path / "no-such-program")], cwd=tmp_path, timeout=BOUND, confinement=None)
 
 
 def test_a_cut_output_is_cut_between_lines_not_inside_one() -> None:
     # 100-character lines: a cut at exactly 15,000 characters would fall inside line 149
     script = "i=0; while [ $i -lt 2000 ]; do printf 'TOKEN-%094d\\n' $i; i=$((i+1)); done"
-    result = process.run(["sh", "-c", script], cwd="/", timeout=BOUND)
+    result = process.run(["sh", "-c", script], cwd="/", timeout=BOUND, confinement=None)
     head, _, rest = result.output.partition("\n[... ")
     count, _, tail = rest.partition(" characters omitted ...]\n")
     assert all(len(line) == 100 for line in head.splitlines() + tail.splitlines())

@@ -94,7 +94,7 @@ def test_commands_reach_the_network_when_allowed(tmp_path):
     server, accepted = listener()
     with server:
         port = server.getsockname()[1]
-        out = BASH.run(Workspace.at(tmp_path), {"command": CONNECT.format(port=port)})
+        out = BASH.run(Workspace.at(tmp_path, network=True), {"command": CONNECT.format(port=port)})
     assert "CONNECTED" in out
 
 

@@ -1,8 +1,8 @@
 """The single place Freehold starts subprocesses.
 
 Everything that runs a program (the Bash tool, ripgrep and git for Grep and Glob) goes through `run`,
-so that confinement (bubblewrap, a later issue) and environment scrubbing apply to all of them at once.
-Nothing else in Freehold may call `subprocess` or `os.exec*`.
+so that confinement (bubblewrap, bwrap.py) and environment scrubbing apply to all of them at once.
+Nothing else in Freehold may call `subprocess` or `os.exec*` (bwrap.py's probe of bwrap itself aside).
 
 A child runs in its own process group with stdin closed and stdout and stderr on one pipe. Its output
 is read as it comes, in the calling thread through a selector (so no reader thread can be left behind),
@@ -18,13 +18,15 @@ import codecs
 import contextlib
 import os
 import selectors
-import shutil
 import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from freehold.sandbox.bwrap import wrap
+from freehold.sandbox.confine import Confinement
 
 OUTPUT_LIMIT = 30_000
 # How long a background child may hold the output open after the command itself has exited.
@@ -112,46 +114,30 @@ def child_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     return {name: value for name, value in source.items() if not name.startswith(_PRIVATE_PREFIX)}
 
 
-class SandboxUnavailable(OSError):
-    """The isolation a run asked for cannot be had; the command must not run without it."""
-
-
-_BWRAP_NO_NETWORK = ("--dev-bind", "/", "/", "--unshare-net", "--die-with-parent", "--")
-_bwrap_checked: str | None = None  # the path of a bwrap that works, once probed
-
-
-def _no_network(argv: Sequence[str]) -> list[str]:
-    """`argv` inside a bubblewrap network namespace with only a loopback of its own."""
-    global _bwrap_checked
-    if _bwrap_checked is None:
-        bwrap = shutil.which("bwrap")
-        if bwrap is None:
-            raise SandboxUnavailable("bubblewrap (bwrap) is not installed")
-        probe = subprocess.run([bwrap, *_BWRAP_NO_NETWORK, "true"], capture_output=True, text=True, timeout=10)
-        if probe.returncode != 0:
-            raise SandboxUnavailable(f"bubblewrap cannot start here: {probe.stderr.strip()[:200]}")
-        _bwrap_checked = bwrap
-    return [_bwrap_checked, *_BWRAP_NO_NETWORK, *argv]
-
-
 def run(
     argv: Sequence[str],
     *,
     cwd: str | os.PathLike[str],
     timeout: float,
+    confinement: Confinement | None,
     env: Mapping[str, str] | None = None,
     output_limit: int = OUTPUT_LIMIT,
-    network: bool = True,
 ) -> ProcessResult:
-    """Run `argv` in `cwd` and wait for it, at most `timeout` seconds. Raises OSError if it cannot
-    start, and SandboxUnavailable when `network=False` cannot be enforced (it never runs without).
+    """Run `argv` in `cwd` and wait for it, at most `timeout` seconds, inside `confinement`
+    (None runs it unconfined: every caller says which, so none can forget). Raises OSError if it
+    cannot start, and SandboxUnavailable when the sandbox cannot be had (it never runs without).
 
     The child's environment is `env` (default: ours) less Freehold's own variables; see `child_env`.
     """
+    cwd = Path(cwd)
+    environment = child_env(env)
+    if confinement is not None:
+        argv = wrap(argv, confinement, cwd)
+        environment["TMPDIR"] = "/tmp"  # the sandbox's own, whatever the host's is
     proc = subprocess.Popen(
-        list(argv) if network else _no_network(argv),
-        cwd=Path(cwd),
-        env=child_env(env),
+        list(argv),
+        cwd=cwd,
+        env=environment,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

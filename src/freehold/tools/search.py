@@ -16,7 +16,7 @@ from pathlib import Path, PurePath
 from typing import Any, Literal
 
 from freehold.globs import glob_regex
-from freehold.sandbox import ProcessResult, process
+from freehold.sandbox import ProcessResult, SandboxUnavailable, process
 from freehold.tools.base import Tool, ToolError, Workspace
 
 MAX_FILES = 200
@@ -128,7 +128,10 @@ def grep(ws: Workspace, args: dict[str, Any], *, backend: Backend = "auto") -> s
     if backend == "rg" and rg is None:
         raise ToolError("ripgrep (rg) is not installed")
     ws.check_read(query.target)
-    hits = _rg_search(ws, query, rg) if rg else _python_search(ws, query)
+    try:
+        hits = _rg_search(ws, query, rg) if rg else _python_search(ws, query)
+    except SandboxUnavailable:  # rg runs only confined; the in-process search applies the same boundary
+        hits = _python_search(ws, query)
     # Files the policy keeps out of the model's context are searched by no one's eyes: drop them.
     hits = GrepHits([h for h in hits.files if ws.read_denied(h.path) is None], hits.complete)
     return _format_hits(ws, query, hits)
@@ -153,6 +156,7 @@ def _search_root(ws: Workspace, path: Any) -> Path:
     if not isinstance(path, str):
         raise ToolError("path must be a string")
     target = ws.resolve(path)
+    ws.check_read(target)
     if not target.exists():
         raise ToolError(f"{path} does not exist")
     return target
@@ -160,7 +164,8 @@ def _search_root(ws: Workspace, path: Any) -> Path:
 
 def _rg_search(ws: Workspace, query: GrepQuery, rg: str) -> GrepHits:
     # cwd is the workspace root because rg matches globs that contain a slash against paths relative to it.
-    result = process.run(_rg_argv(rg, query), cwd=ws.root, timeout=_TIMEOUT, output_limit=_LISTING_LIMIT)
+    result = process.run(_rg_argv(rg, query), cwd=ws.root, timeout=_TIMEOUT, output_limit=_LISTING_LIMIT,
+                         confinement=ws.command_confinement(network=False))
     if result.timed_out:
         raise ToolError(f"Grep timed out after {_TIMEOUT:g}s; narrow the path or glob")
     text = _whole_records(result)
@@ -235,7 +240,7 @@ def _grep_files(ws: Workspace, query: GrepQuery) -> list[Path]:
     rule = _glob_rule(query.glob)
     wants_ignored = rule is not None and not rule.negated
     files = []
-    for candidate in _candidates(query.target, hidden_dirs=False, ignored=wants_ignored):
+    for candidate in _candidates(ws, query.target, hidden_dirs=False, ignored=wants_ignored):
         verdict = rule.verdict(ws.display(candidate.path)) if rule else None
         if verdict is None:
             verdict = not (candidate.hidden or candidate.ignored)
@@ -330,7 +335,7 @@ def glob_files(ws: Workspace, args: dict[str, Any]) -> str:
     show_hidden = any(part.startswith(".") for part in pattern.split("/"))
     matches = [
         candidate.path
-        for candidate in _candidates(root, hidden_dirs=show_hidden, ignored=False)
+        for candidate in _candidates(ws, root, hidden_dirs=show_hidden, ignored=False)
         if (show_hidden or not candidate.hidden) and regex.fullmatch(candidate.path.relative_to(root).as_posix())
     ]
     if not matches:
@@ -369,34 +374,35 @@ def _newest_first(paths: list[Path]) -> list[Path]:
 # ---- choosing files, as rg does
 
 
-def _candidates(root: Path, *, hidden_dirs: bool, ignored: bool) -> list[_Candidate]:
+def _candidates(ws: Workspace, root: Path, *, hidden_dirs: bool, ignored: bool) -> list[_Candidate]:
     """Files under `root`, sorted: never inside .git, inside hidden directories only with `hidden_dirs`,
     and git-ignored files (outside ignored directories) only with `ignored`, marked as such."""
-    found = _git_candidates(root, ignored)
+    found = _git_candidates(ws, root, ignored)
     if found is None:
         found = list(_walk(root, hidden_dirs))
     kept = [c for c in found if hidden_dirs or not _hidden(c.path.relative_to(root).parts[:-1])]
     return sorted(kept, key=lambda candidate: candidate.path.parts)
 
 
-def _git_candidates(root: Path, ignored: bool) -> list[_Candidate] | None:
+def _git_candidates(ws: Workspace, root: Path, ignored: bool) -> list[_Candidate] | None:
     """The files git lists under `root`, or None when git is missing or `root` is not in a work tree."""
-    listed = _git_ls(root, "--cached", "--others", "--exclude-standard")
+    listed = _git_ls(ws, root, "--cached", "--others", "--exclude-standard")
     if listed is None:
         return None
     # --directory names an ignored directory once ("build/") instead of listing its files; rg skips those.
-    extra = _git_ls(root, "--others", "--ignored", "--exclude-standard", "--directory") if ignored else []
+    extra = _git_ls(ws, root, "--others", "--ignored", "--exclude-standard", "--directory") if ignored else []
     candidates = [_candidate(root, rel, False) for rel in dict.fromkeys(listed)]
     candidates += [_candidate(root, rel, True) for rel in extra or [] if not rel.endswith("/")]
     return [candidate for candidate in candidates if _plain_file(candidate.path)]
 
 
-def _git_ls(root: Path, *flags: str) -> list[str] | None:
+def _git_ls(ws: Workspace, root: Path, *flags: str) -> list[str] | None:
     git = shutil.which("git")
     if git is None:
         return None
     try:
-        result = process.run([git, "ls-files", "-z", *flags], cwd=root, timeout=_TIMEOUT, output_limit=_LISTING_LIMIT)
+        result = process.run([git, "ls-files", "-z", *flags], cwd=root, timeout=_TIMEOUT, output_limit=_LISTING_LIMIT,
+                             confinement=ws.command_confinement(network=False))
     except OSError:
         return None
     if result.exit_code != 0 or result.timed_out or result.omitted_chars:

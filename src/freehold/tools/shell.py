@@ -37,10 +37,11 @@ def run_bash(ws: Workspace, args: dict[str, Any]) -> str:
         raise ToolError("command is required: the shell command to run")
     timeout, notes = _timeout(args.get("timeout"))
     try:
-        result = process.run([_shell(), "-c", command], cwd=ws.root, timeout=timeout, network=ws.network)
+        result = process.run([_shell(), "-c", command], cwd=ws.root, timeout=timeout,
+                             confinement=ws.command_confinement())
     except SandboxUnavailable as exc:
-        raise ToolError(f"refused: the policy allows commands no network (network.tools = \"none\") and that "
-                        f"cannot be enforced here: {exc}. The command was not run.") from exc
+        raise ToolError(f"refused: commands run only inside the sandbox, and it cannot start here: {exc}. "
+                        "The command was not run.") from exc
     except OSError as exc:
         raise ToolError(f"could not start the shell: {exc}") from exc
     return _report(result, timeout, notes)

@@ -1,0 +1,177 @@
+"""Bubblewrap: a `Confinement` as mounts and namespaces around one command.
+
+    bwrap --unshare-user --unshare-pid --unshare-ipc --unshare-uts --unshare-cgroup-try
+          [--unshare-net] --die-with-parent --new-session --cap-drop ALL
+          --ro-bind / / --dev /dev --proc /proc
+          (mounts, shallowest first: hidden dirs as empty tmpfs, hidden files as /dev/null,
+           exposed and protected places read-only, the workspace read-write)
+          --chdir CWD -- COMMAND
+
+Inside the workspace, at each start: files matching `deny_read` are hidden, those matching
+`deny_write` and git's hooks and config are read-only, and `.git` is a mount point, so it can
+be neither renamed nor replaced by one whose hooks the model wrote.
+
+The process limit (RLIMIT_NPROC) is set with util-linux's `prlimit` on bwrap, and counts only
+the sandbox's own user namespace; Linux exempts uid 0 from it, so root gets the time limit and
+the PID namespace (everything dies with the command) but no process cap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from freehold.globs import PathPatterns
+from freehold.sandbox.confine import Confinement
+
+# Processes a command may have beyond those its user already runs: room for `make -j` and test
+# runners, and a ceiling for a fork bomb.
+PROCESS_ALLOWANCE = 1024
+
+_NAMESPACES = ("--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try")
+_ALWAYS = ("--die-with-parent", "--new-session", "--cap-drop", "ALL")
+# Inside .git/objects every name is a hash; no glob means anything there, and it can be huge.
+_SKIP_SCAN = (".git/objects", ".git/lfs")
+
+
+class SandboxUnavailable(OSError):
+    """The isolation a run needs cannot be had; the command must not run without it."""
+
+
+_checked: dict[bool, str] = {}  # network allowed -> the bwrap that passed the probe with those flags
+
+
+def bwrap_path(network: bool) -> str:
+    """The bwrap to use, once it has been seen to start a sandbox like ours here."""
+    if network in _checked:
+        return _checked[network]
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        raise SandboxUnavailable("bubblewrap (bwrap) is not installed; install it (apt install bubblewrap)")
+    probe = [bwrap, *_flags(network), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--", "true"]
+    try:
+        done = subprocess.run(probe, capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SandboxUnavailable(f"bubblewrap cannot start here: {exc}") from None
+    if done.returncode != 0:
+        reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit code {done.returncode}"
+        raise SandboxUnavailable(f"bubblewrap cannot start a sandbox here ({reason[:200]}); user namespaces "
+                                 "may be disabled")
+    _checked[network] = bwrap
+    return bwrap
+
+
+def _flags(network: bool) -> list[str]:
+    return [*_NAMESPACES, *([] if network else ["--unshare-net"]), *_ALWAYS]
+
+
+def wrap(argv: Sequence[str], confinement: Confinement, cwd: Path) -> list[str]:
+    """`argv` as a command line that runs it inside the sandbox. Raises SandboxUnavailable."""
+    bwrap = bwrap_path(confinement.network)
+    mounts = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", *_mounts(confinement)]
+    return [*_process_limit(), bwrap, *_flags(confinement.network), *mounts, "--chdir", str(cwd), "--", *argv]
+
+
+def _process_limit() -> list[str]:
+    prlimit = shutil.which("prlimit")
+    if prlimit is None or os.getuid() == 0:  # root is exempt from the limit: see the module docstring
+        return []
+    limit = _processes_of(os.getuid()) + PROCESS_ALLOWANCE
+    return [prlimit, f"--nproc={limit}:{limit}", "--"]
+
+
+def _processes_of(uid: int) -> int:
+    count = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                count += entry.stat().st_uid == uid
+            except OSError:
+                pass  # gone meanwhile
+    return count
+
+
+def _mounts(c: Confinement) -> list[str]:
+    """Mount options, shallowest place first so a deeper one lands on top of it."""
+    hidden, protected = _scan_workspace(c)
+    places = [(p, 0, "hide") for p in (*c.hidden, *hidden)] + [(p, 1, "ro") for p in c.exposed]
+    places += [(c.workspace, 2, "rw")] + [(p, 3, "ro") for p in protected]
+    git = c.workspace / ".git"
+    if git.is_dir() and not git.is_symlink():
+        places.append((git, 2, "rw"))  # a mount point cannot be renamed away
+    args: list[str] = []
+    for path, _, kind in sorted(places, key=lambda p: (len(p[0].parts), p[1])):
+        if kind == "hide" and c.view(path.parent) == "hidden":
+            continue  # already inside an empty place: nothing of it shows
+        args += _mount(path, kind)
+    return args
+
+
+def _mount(path: Path, kind: str) -> list[str]:
+    if not os.path.lexists(path) or os.path.islink(path):
+        return []  # nothing to hide or protect; bwrap would follow a link to its target
+    if kind == "hide":
+        return ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
+    return ["--bind" if kind == "rw" else "--ro-bind", str(path), str(path)]
+
+
+def _scan_workspace(c: Confinement) -> tuple[list[Path], list[Path]]:
+    """Places inside the workspace to hide (deny_read) and to keep read-only (deny_write, git)."""
+    deny_read, deny_write = PathPatterns(c.deny_read), PathPatterns(c.deny_write)
+    hidden: list[Path] = []
+    protected = git_protected(c.workspace)
+    stack = [c.workspace]
+    while stack:
+        for entry in _entries(stack.pop()):
+            path = Path(entry.path)
+            if deny_read.match(path, c.workspace) is not None:
+                hidden.append(path)
+            elif deny_write.match(path, c.workspace) is not None:
+                protected.append(path)
+            elif entry.is_dir(follow_symlinks=False) and path.relative_to(c.workspace).as_posix() not in _SKIP_SCAN:
+                stack.append(path)
+    return hidden, protected
+
+
+def _entries(directory: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(directory) as entries:
+            return list(entries)
+    except OSError:
+        return []  # unreadable here means unreadable in the sandbox too
+
+
+def git_protected(workspace: Path) -> list[Path]:
+    """What git runs or obeys that the model must not rewrite: hooks and config, of the
+    repository and its submodules, a hooks path inside the workspace, or the `.git` file
+    that says where a worktree's repository is."""
+    git = workspace / ".git"
+    if git.is_file():
+        return [git]
+    if not git.is_dir():
+        return []
+    repos = [git, *sorted(git.glob("modules/*"))]
+    places = [repo / name for repo in repos for name in ("hooks", "config")]
+    with contextlib.suppress(OSError):  # git makes it at init; without it a hook could be added
+        (git / "hooks").mkdir(exist_ok=True)
+    hooks_path = _hooks_path(git / "config")
+    if hooks_path is not None:
+        places.append(hooks_path if hooks_path.is_absolute() else workspace / hooks_path)
+    return [p for p in places if workspace in p.parents]
+
+
+_HOOKS_PATH = re.compile(r"^\s*hookspath\s*=\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+def _hooks_path(config: Path) -> Path | None:
+    """core.hooksPath from a git config (as husky sets it), read plainly: good enough to protect it."""
+    try:
+        found = _HOOKS_PATH.search(config.read_text(errors="replace"))
+    except OSError:
+        return None
+    return Path(os.path.expanduser(found.group(1).strip('"'))) if found else None
