@@ -6,20 +6,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from freehold.agent.loop import Agent, Decide
+from freehold.agent.loop import Agent
 from freehold.agent.prompt import system_prompt
 from freehold.agent.session import Session, SessionStore
 from freehold.audit.recorder import NullRecorder, Recorder
-from freehold.config import Settings, data_home
+from freehold.config import Settings, data_home, user_config_path
 from freehold.errors import SessionError
 from freehold.messages import Message
 from freehold.models.openai_compat import Endpoint, OpenAICompatModel
 from freehold.policy.org import Policy
-from freehold.policy.permissions import Ruling, decide, refusal_message
-from freehold.policy.rules import Rule
+from freehold.policy.permissions import Permissions, gate, sourced
 from freehold.protocol import Emit, SessionStarted
 from freehold.tools import Toolbox, default_tools
-from freehold.tools.base import Tool, Workspace
+from freehold.tools.base import BUILTIN_DENY_READ, Workspace
 
 
 @dataclass(frozen=True)
@@ -35,27 +34,43 @@ def endpoint_of(settings: Settings) -> Endpoint:
                     settings.retry_backoff, settings.stream, settings.temperature, settings.max_tokens)
 
 
-def headless_decider(mode: str, workspace: Workspace, policy: Policy) -> Decide:
-    """Policy deny rules first (nothing overrides them), then the permission-mode table."""
-    rules = [Rule.parse(text) for text in policy.deny_rules]
-
-    def check(tool: Tool, args: dict[str, Any]) -> Ruling:
-        for rule in rules:
-            if rule.matches(tool, args, workspace):
-                by = f"policy rule {rule.text} ({policy.path})"
-                return Ruling(False, by, f"Permission denied by the organization's policy: rule {rule.text} ({policy.path}).")
-        decision = decide(mode, tool, args, workspace)
-        if decision.verdict == "allow":
-            return Ruling(True, f"mode '{mode}': {decision.reason}")
-        if decision.verdict == "ask":
-            return Ruling(False, f"mode '{mode}': needs a person, none present (headless)", refusal_message(decision))
-        return Ruling(False, f"mode '{mode}': {decision.reason}", f"Permission denied: {decision.reason}.")
-
-    return check
+def permissions_for(settings: Settings, policy: Policy, workspace: Workspace) -> Permissions:
+    """The engine with every rule in force: the policy's first (they cannot be overridden, as
+    deny and ask beat allow), then config and flags, each with where it came from."""
+    rules = []
+    for verdict in ("deny", "ask", "allow"):
+        rules += sourced(verdict, getattr(policy, f"{verdict}_rules"), policy.where())
+        for text, origin in getattr(settings, f"{verdict}_rules"):
+            rules += sourced(verdict, [text], origin)
+    return Permissions(settings.permission_mode, workspace, rules)
 
 
 def workspace_for(cwd: Path, settings: Settings, policy: Policy) -> Workspace:
-    return Workspace.at(cwd, policy.deny_read, policy.deny_write, network=settings.network_tools == "allow")
+    """The workspace and its boundary: what commands and file tools may see and change."""
+    builtin = BUILTIN_DENY_READ if settings.builtin_deny_read else ()
+    key = Path(policy.audit_key_path).expanduser() if policy.audit_key_path else None
+    private = [data_home(), audit_directory(policy), user_config_path().parent, policy.path, key]
+    private += [Path(p).expanduser() for p in policy.sandbox_hide]
+    return Workspace.at(cwd, builtin + settings.deny_read + policy.deny_read, settings.deny_write + policy.deny_write,
+                        network=settings.network_tools == "allow", home=Path.home(),
+                        private=tuple(p for p in private if p is not None),
+                        expose=tuple(Path(p).expanduser() for p in settings.sandbox_expose), sandboxed=policy.sandbox)
+
+
+def sandbox_state(workspace: Workspace, policy: Policy) -> str:
+    """What confines commands in this session, for the audit log and the user."""
+    if not workspace.sandboxed:
+        return f"none: commands run unconfined ({policy.path}: [sandbox] enabled = false)"
+    from freehold.sandbox.bwrap import SandboxUnavailable, bwrap_path
+
+    network = "with network" if workspace.network else "no network"
+    try:
+        return f"bubblewrap {bwrap_path(workspace.network)}, {network}"
+    except SandboxUnavailable as exc:
+        import sys
+
+        print(f"freehold: warning: commands will be refused: {exc}", file=sys.stderr)
+        return f"unavailable: commands are refused ({exc})"
 
 
 def open_session(store: SessionStore, workspace: Workspace, model: OpenAICompatModel,
@@ -160,12 +175,13 @@ def run_headless(settings: Settings, policy: Policy, cwd: Path, prompt: str, emi
         session, resumed = open_session(store, workspace, model, options)
         audit.session_id = session.id
         audit.session_start(cwd=str(workspace.root), model=model.name, endpoint=model.endpoint.base_url,
-                            permission_mode=settings.permission_mode, policy_sha256=policy.sha256, resumed=resumed)
+                            permission_mode=settings.permission_mode, policy_sha256=policy.sha256, resumed=resumed,
+                            sandbox=sandbox_state(workspace, policy))
         toolbox = Toolbox(default_tools(), workspace)
         emit(SessionStarted(session.id, str(workspace.root), model.name, tuple(t.name for t in toolbox.tools),
                             settings.permission_mode, resumed))
-        agent = Agent(model, toolbox, session, headless_decider(settings.permission_mode, workspace, policy), emit,
-                      settings.max_turns, audit=audit)
+        decide = gate(permissions_for(settings, policy, workspace), approver=None)  # headless: no one to ask
+        agent = Agent(model, toolbox, session, decide, emit, settings.max_turns, audit=audit)
         redactor = build_redactor(settings, store, session)
         if redactor is not None:
             agent.redactor = redactor

@@ -46,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", metavar="NAME", help="model name (default: the one the endpoint serves)")
     p.add_argument("--max-turns", type=int, metavar="N", help="model turns before giving up (default 50)")
     p.add_argument("--permission-mode", choices=PERMISSION_MODES)
+    p.add_argument("--allowedTools", "--allowed-tools", dest="allow_rules", action="append", metavar="RULES",
+                   help='allow rules for this run, e.g. "Bash(pytest:*) Edit(src/**)" (repeatable)')
+    p.add_argument("--disallowedTools", "--disallowed-tools", dest="deny_rules", action="append", metavar="RULES",
+                   help='deny rules for this run, e.g. "Bash(git push:*)" (repeatable)')
     p.add_argument("--dump-requests", metavar="DIR", type=Path,
                    help="write every request body, exactly as sent, to files in DIR")
     group = p.add_mutually_exclusive_group()
@@ -111,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
     cwd = Path.cwd()
     policy = load_policy()
     flags = {"endpoint": args.endpoint, "model": args.model, "max_turns": args.max_turns,
-             "permission_mode": args.permission_mode}
+             "permission_mode": args.permission_mode, "allow_rules": _rules(args.allow_rules),
+             "deny_rules": _rules(args.deny_rules)}
     try:
         settings = enforce(config.load(cwd, flags), policy)
     except PolicyRefused as exc:
@@ -125,6 +130,26 @@ def run(args: argparse.Namespace) -> int:
 
     options = RunOptions(args.resume, args.continue_, args.dump_requests)
     return run_headless(settings, policy, cwd, prompt, HeadlessRenderer(args.output_format), options)
+
+
+def _rules(values: list[str] | None) -> tuple[str, ...] | None:
+    """Rules as Claude Code takes them: separated by commas or spaces outside parentheses.
+    Each is checked by the config loader; an unclosed parenthesis is an error here."""
+    if not values:
+        return None
+    rules: list[str] = []
+    for value in values:
+        depth, current = 0, ""
+        for char in value + " ":
+            if depth == 0 and char in ", \t\n":
+                rules += [current] if current else []
+                current = ""
+                continue
+            depth += (char == "(") - (char == ")")
+            current += char
+        if depth:
+            raise UsageError(f"unbalanced parentheses in rules {value!r}")
+    return tuple(rules)
 
 
 def _prompt(args: argparse.Namespace) -> str:

@@ -31,7 +31,18 @@ class Settings:
     max_turns: int = 50
     permission_mode: str = "default"
     redaction: bool = True
-    network_tools: str = "allow"
+    # Whether commands may use the network: "none" (the default) or "allow".
+    network_tools: str = "none"
+    # Added to Freehold's built-in secret globs (tools/base.py BUILTIN_DENY_READ) and the policy's.
+    deny_read: tuple[str, ...] = ()
+    deny_write: tuple[str, ...] = ()
+    builtin_deny_read: bool = True
+    # Places under the home directory that commands may read (toolchains beyond the built-in list).
+    sandbox_expose: tuple[str, ...] = ()
+    # Permission rules, each with where it came from: every layer adds, none replaces.
+    allow_rules: tuple[tuple[str, str], ...] = ()
+    ask_rules: tuple[tuple[str, str], ...] = ()
+    deny_rules: tuple[tuple[str, str], ...] = ()
     # Where each setting that is not a default came from, e.g. "flag", "environment FREEHOLD_MODEL".
     origins: tuple[tuple[str, str], ...] = ()
 
@@ -54,6 +65,13 @@ FILE_KEYS: dict[tuple[str, str], str] = {
     ("agent", "permission_mode"): "permission_mode",
     ("redaction", "enabled"): "redaction",
     ("network", "tools"): "network_tools",
+    ("files", "deny_read"): "deny_read",
+    ("files", "deny_write"): "deny_write",
+    ("files", "builtin_deny_read"): "builtin_deny_read",
+    ("sandbox", "expose"): "sandbox_expose",
+    ("permissions", "allow"): "allow_rules",
+    ("permissions", "ask"): "ask_rules",
+    ("permissions", "deny"): "deny_rules",
 }
 ENV_KEYS = {
     "FREEHOLD_ENDPOINT": "endpoint",
@@ -66,9 +84,13 @@ ENV_KEYS = {
     "FREEHOLD_MAX_TURNS": "max_turns",
     "FREEHOLD_PERMISSION_MODE": "permission_mode",
     "FREEHOLD_REDACTION": "redaction",
+    "FREEHOLD_NETWORK_TOOLS": "network_tools",
 }
-# A project's config is in its repository, where a secret would be committed and shared.
-NOT_IN_PROJECT = {"api_key"}
+# A project's config comes with its repository: a secret there would be committed and shared,
+# and a repository must not widen what the agent may reach on the machine that runs it.
+NOT_IN_PROJECT = {"api_key", "builtin_deny_read", "sandbox_expose"}
+RULE_KEYS = ("allow_rules", "ask_rules", "deny_rules")
+FLAG_NAMES = {"allow_rules": "--allowedTools", "deny_rules": "--disallowedTools"}
 
 
 def data_home(env: dict[str, str] | None = None) -> Path:
@@ -103,8 +125,13 @@ def load(cwd: Path, flags: dict[str, Any], env: dict[str, str] | None = None) ->
     origins: dict[str, str] = {}
 
     def layer(found: dict[str, Any], where: Any) -> None:
-        values.update(found)
-        origins.update({name: where(name) if callable(where) else where for name in found})
+        for name, value in found.items():
+            origin = where(name) if callable(where) else where
+            if name in RULE_KEYS:  # rules add up across layers, each remembering its source
+                values[name] = values.get(name, ()) + tuple((rule, origin) for rule in value)
+            else:
+                values[name] = value
+            origins[name] = origin
 
     user = user_config_path(env)
     if user.is_file():
@@ -114,7 +141,11 @@ def load(cwd: Path, flags: dict[str, Any], env: dict[str, str] | None = None) ->
         layer(_from_file(project, project=True), f"project config {project}")
     env_names = {name: var for var, name in ENV_KEYS.items()}
     layer(_from_env(env), lambda name: f"environment {env_names[name]}")
-    layer({k: v for k, v in flags.items() if v is not None}, lambda name: f"flag --{name.replace('_', '-')}")
+    given = {k: v for k, v in flags.items() if v is not None}
+    for name in RULE_KEYS:
+        if name in given:
+            _check_rules(given[name], f"flag {FLAG_NAMES[name]}")
+    layer(given, lambda name: f"flag {FLAG_NAMES.get(name, '--' + name.replace('_', '-'))}")
     return _check(replace(Settings(), **values, origins=tuple(sorted(origins.items()))))
 
 
@@ -134,12 +165,14 @@ def _from_file(path: Path, project: bool) -> dict[str, Any]:
             name = FILE_KEYS.get((section, key))
             if name is None:
                 raise UsageError(f"config error: {path}: unknown setting [{section}] {key}; known: {_known()}")
-            if project and name in NOT_IN_PROJECT:
+            if project and (name in NOT_IN_PROJECT or (name == "network_tools" and value != "none")):
                 raise UsageError(
                     f"config error: {path}: [{section}] {key} does not belong in a project's config; "
-                    "set FREEHOLD_API_KEY or put it in your user config"
+                    "put it in your user config" + (" or set FREEHOLD_API_KEY" if name == "api_key" else "")
                 )
             values[name] = _typed(name, value, f"{path}: [{section}] {key}")
+            if name in RULE_KEYS:
+                _check_rules(values[name], f"{path}: [{section}] {key}")
     return values
 
 
@@ -162,10 +195,25 @@ def _typed(name: str, value: Any, where: str, from_text: bool = False) -> Any:
         raise UsageError(f"config error: {where} must be {_NAMES[kind]}, got {value!r}") from None
 
 
-_NAMES = {"str": "a string", "int": "a whole number", "float": "a number", "bool": "true or false"}
+_NAMES = {"str": "a string", "int": "a whole number", "float": "a number", "bool": "true or false",
+          "tuple[str, ...]": "a list of strings", "tuple[tuple[str, str], ...]": "a list of rules such as \"Bash(pytest:*)\""}
+
+
+def _check_rules(rules: tuple[str, ...], where: str) -> None:
+    from freehold.policy.rules import Rule
+
+    for text in rules:
+        try:
+            Rule.parse(text)
+        except ValueError as exc:
+            raise UsageError(f"config error: {where}: {exc}") from None
 
 
 def _convert(kind: str, value: Any, from_text: bool) -> Any:
+    if kind.startswith("tuple["):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise TypeError
+        return tuple(value)
     if kind == "bool":
         if from_text and isinstance(value, str) and value.lower() in ("1", "true", "yes", "0", "false", "no"):
             return value.lower() in ("1", "true", "yes")

@@ -87,7 +87,7 @@ def test_a_refusal_is_recorded_with_what_decided_it(repo, env):
         run = run_freehold(["-p", "x", "--endpoint", server.url, "--model", "m"], repo, env)
     assert run.code == 0, run.stderr
     call = next(r for r in records(env) if r["type"] == "tool_call")
-    assert call["decision"] == "deny" and "needs a person, none present" in call["decided_by"]
+    assert call["decision"] == "deny" and call["decided_by"] == "mode 'default': asks a person, none present (headless)"
 
 
 def test_a_policy_refusal_is_recorded(repo, env, tmp_path):

@@ -64,7 +64,7 @@ def test_policy_deny_rules_hold_in_auto_mode(repo, env, tmp_path):
     from freehold.testing import Call, ScriptedServer, Turn
 
     turns = [Turn("", (Call("Bash", {"command": "echo hi && curl http://127.0.0.1:1"}),)),
-             Turn("refused.", expect="Permission denied by the organization's policy: rule Bash(curl:*)")]
+             Turn("refused.", expect="Permission denied: `curl http://127.0.0.1:1` is covered by deny rule Bash(curl:*) (policy ")]
     with ScriptedServer(turns) as server:
         port = server.url.split(":")[2].split("/")[0]
         env, _ = with_policy(env, tmp_path, f'[models]\nallow = ["http://127.0.0.1:{port}"]\n'

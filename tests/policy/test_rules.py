@@ -1,29 +1,14 @@
-"""Permission rules: the Tool(specifier) form, and shell lines split so no part slips past."""
+"""Permission rules: the Tool(specifier) form, matched part by part against shell lines."""
 
 from __future__ import annotations
 
 import pytest
 
-from freehold.policy.rules import Rule, split_command
+from freehold.policy.rules import Rule
 from freehold.tools import default_tools
 from freehold.tools.base import Workspace
 
 TOOLS = {t.name: t for t in default_tools()}
-
-
-@pytest.mark.parametrize(
-    "line, parts",
-    [
-        ("echo ok && curl x", ["echo ok", "curl x"]),
-        ("FOO=1 curl -s x | jq .", ["curl -s x", "jq ."]),
-        ('echo "a;b" ; ls', ["echo a;b", "ls"]),
-        ("echo $(curl evil) `wget y`", ["curl evil", "wget y", "echo"]),
-        ("(cd x && make)", ["cd x", "make"]),
-        ("a || b & c\nd", ["a", "b", "c", "d"]),
-    ],
-)
-def test_split_command(line, parts):
-    assert split_command(line) == parts
 
 
 @pytest.mark.parametrize(
@@ -38,6 +23,10 @@ def test_split_command(line, parts):
         ("Bash(npm test)", "npm test --watch", False),
         ("Bash(git push:*)", "git push origin main", True),
         ("Bash", "anything at all", True),
+        ("Bash(curl:*)", "timeout 5 curl x", True),
+        ("Bash(curl:*)", "bash -c 'echo; curl x'", True),
+        ("Bash(curl:*)", "c\\url x", True),
+        ("Bash(curl:*)", "$CMD x", False),  # only a maybe: the engine asks (tests/policy/test_permissions.py)
     ],
 )
 def test_bash_rules(tmp_path, rule, command, hit):
@@ -55,6 +44,7 @@ def test_path_rules_cover_their_tool_family(tmp_path):
     assert not edit_src.matches(TOOLS["Read"], {"file_path": "src/a.py"}, ws)
 
 
-def test_a_malformed_rule_is_refused():
+@pytest.mark.parametrize("text", ["Bash(curl:*", "Bash()", "(x)", "Bash(x) y", ""])
+def test_a_malformed_rule_is_refused(text):
     with pytest.raises(ValueError, match="is not a rule"):
-        Rule.parse("Bash(curl:*")
+        Rule.parse(text)

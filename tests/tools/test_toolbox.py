@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 from freehold.messages import ToolCall
-from freehold.policy.permissions import decide
 from freehold.tools import MAX_RESULT_CHARS, Toolbox, bounded, default_tools
 from freehold.tools.base import Workspace
 
@@ -57,20 +56,3 @@ def test_an_edit_reports_the_file_change(tmp_path):
     assert created.change is not None and created.change.sha256_before is None
     read = box.run(box.prepare(call("Read", {"file_path": "a.txt"})))
     assert read.change is None
-
-
-def test_permission_table(tmp_path):
-    ws = Workspace.at(tmp_path)
-    tools = {t.name: t for t in default_tools()}
-    table = {
-        "plan": ("allow", "deny", "deny"),
-        "default": ("allow", "ask", "ask"),
-        "accept-edits": ("allow", "allow", "ask"),
-        "auto": ("allow", "allow", "allow"),
-    }
-    for mode, expected in table.items():
-        got = tuple(decide(mode, tools[n], {"file_path": "a", "command": "ls"}, ws).verdict for n in ("Read", "Edit", "Bash"))
-        assert got == expected, mode
-    outside = {"file_path": "/etc/hostname"}
-    assert decide("default", tools["Read"], outside, ws).verdict == "ask"
-    assert decide("auto", tools["Read"], outside, ws).verdict == "allow"

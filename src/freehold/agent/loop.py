@@ -7,7 +7,7 @@ is announced as an Event, so front ends and the store see the same run.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -16,16 +16,13 @@ from freehold.errors import FreeholdError
 from freehold.messages import Message, Reply, ToolCall, Usage
 from freehold.protocol import AssistantText, Emit, RunFinished, ToolResult, ToolUse
 from freehold.audit.recorder import NullRecorder, Recorder
-from freehold.policy.permissions import Ruling
+from freehold.policy.permissions import Decide
 from freehold.tools import MAX_RESULT_CHARS, Outcome, Prepared, Toolbox, bounded
 from freehold.tools.base import Tool
 
 
 class Model(Protocol):
     def complete(self, messages: Sequence[Message], tools: Sequence[Tool]) -> Reply: ...
-
-
-Decide = Callable[[Tool, dict[str, Any]], Ruling]
 
 
 class Redact(Protocol):

@@ -1,6 +1,7 @@
 """What the audit log says happened: one record per event, written before the action it describes.
 
-    session_start  cwd, model, endpoint, permission mode, the policy's hash, Freehold's version
+    session_start  cwd, model, endpoint, permission mode, the policy's hash, what confines commands
+                   (bubblewrap, or none because the policy turned the sandbox off), Freehold's version
     user_prompt    the prompt as sent (after redaction)
     model_request  endpoint, request_sha256 of the exact body bytes, and the body itself
     model_response text, reasoning, tool calls, usage, finish reason
@@ -47,9 +48,9 @@ class Recorder:
         self.log.append({"type": kind, "session": self.session_id, **fields})
 
     def session_start(self, *, cwd: str, model: str, endpoint: str, permission_mode: str,
-                      policy_sha256: str | None, resumed: bool) -> None:
+                      policy_sha256: str | None, resumed: bool, sandbox: str = "") -> None:
         self._write("session_start", cwd=cwd, model=model, endpoint=endpoint, permission_mode=permission_mode,
-                    policy_sha256=policy_sha256, resumed=resumed, freehold_version=__version__)
+                    policy_sha256=policy_sha256, resumed=resumed, sandbox=sandbox, freehold_version=__version__)
 
     def user_prompt(self, text: str) -> None:
         self._write("user_prompt", text=text)

@@ -48,7 +48,11 @@ def show(policy: Policy, settings: Settings, asked: Settings) -> str:
     row("files.deny_read", list(policy.deny_read), bool(policy.deny_read), "not restricted")
     row("files.deny_write", list(policy.deny_write), bool(policy.deny_write), "not restricted")
     row("redaction.enabled", settings.redaction, "redaction" in policy.set_keys, settings.origin("redaction"))
-    row("permissions.deny", list(policy.deny_rules), bool(policy.deny_rules), "not restricted")
+    for verdict in ("allow", "ask", "deny"):
+        rules = getattr(policy, f"{verdict}_rules")
+        row(f"permissions.{verdict}", list(rules), bool(rules), "none")
+    row("sandbox.enabled", policy.sandbox, "sandbox" in policy.set_keys, "default")
+    row("sandbox.hide", list(policy.sandbox_hide), bool(policy.sandbox_hide), "none")
     row("permissions.max_mode", policy.max_mode or "auto", policy.max_mode is not None, "not restricted")
     row("audit.required", policy.audit_required, "audit_required" in policy.set_keys, "default")
     row("audit.directory", policy.audit_directory or "$FREEHOLD_HOME/audit", "audit_directory" in policy.set_keys,

@@ -37,8 +37,13 @@ class Policy:
     deny_read: tuple[str, ...] = ()
     deny_write: tuple[str, ...] = ()
     redaction: bool | None = None
+    allow_rules: tuple[str, ...] = ()
+    ask_rules: tuple[str, ...] = ()
     deny_rules: tuple[str, ...] = ()
     max_mode: str | None = None
+    # False lets commands run outside the sandbox: the only way to, and the audit log says so.
+    sandbox: bool = True
+    sandbox_hide: tuple[str, ...] = ()
     audit_required: bool = True
     audit_directory: str | None = None
     audit_key_path: str | None = None
@@ -145,6 +150,23 @@ def _positive(value: Any) -> int:
     return value
 
 
+def _rules(value: Any) -> tuple[str, ...]:
+    from freehold.policy.rules import Rule
+
+    rules = _strings(value)
+    for rule in rules:
+        Rule.parse(rule)  # its ValueError says what is wrong
+    return rules
+
+
+def _paths(value: Any) -> tuple[str, ...]:
+    paths = _strings(value)
+    for path in paths:
+        if not os.path.isabs(os.path.expanduser(path)):
+            raise ValueError(f"{path!r} is not an absolute path")
+    return paths
+
+
 def _path(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("must be a path")
@@ -156,7 +178,13 @@ SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
     "network": {"tools": ("network_tools", _choice("none", "allow")), "proxy": ("network_proxy", _proxy)},
     "files": {"deny_read": ("deny_read", _strings), "deny_write": ("deny_write", _strings)},
     "redaction": {"enabled": ("redaction", _boolean)},
-    "permissions": {"deny": ("deny_rules", _strings), "max_mode": ("max_mode", _choice(*MODES_BY_REACH))},
+    "permissions": {
+        "allow": ("allow_rules", _rules),
+        "ask": ("ask_rules", _rules),
+        "deny": ("deny_rules", _rules),
+        "max_mode": ("max_mode", _choice(*MODES_BY_REACH)),
+    },
+    "sandbox": {"enabled": ("sandbox", _boolean), "hide": ("sandbox_hide", _paths)},
     "audit": {
         "required": ("audit_required", _boolean),
         "directory": ("audit_directory", _path),
@@ -214,7 +242,8 @@ def enforce(settings: Settings, policy: Policy, strict: bool = True) -> Settings
         fixed["permission_mode"] = policy.max_mode
     if policy.redaction is not None:
         fixed["redaction"] = policy.redaction
-    if policy.network_tools is not None:
+    # "none" binds everyone; "allow" is the ceiling and the default, and a user may still say "none".
+    if policy.network_tools == "none" or (policy.network_tools == "allow" and settings.origin("network_tools") == "default"):
         fixed["network_tools"] = policy.network_tools
     origins = dict(settings.origins) | {name: policy.where() for name in fixed}
     return replace(settings, **fixed, origins=tuple(sorted(origins.items())))
