@@ -212,7 +212,7 @@ def test_continue_restores_the_conversation(repo, env):
 
 
 def test_interrupted_run_resumes_with_the_call_answered(repo, env, tmp_path):
-    marker = tmp_path / "started"
+    marker = repo / "started"  # inside the workspace: the only place a command can write
     turns = [Turn("", (Call("Bash", {"command": f"touch {marker}; sleep 60"}),))]
     server = ScriptedServer(turns)
     with server:
@@ -223,6 +223,7 @@ def test_interrupted_run_resumes_with_the_call_answered(repo, env, tmp_path):
             if marker.exists():
                 break
             subprocess.run(["sleep", "0.05"])
+        assert marker.exists(), "the command never started"
         proc.send_signal(2)  # SIGINT, as Ctrl-C
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err

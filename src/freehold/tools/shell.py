@@ -1,4 +1,4 @@
-"""The Bash tool: one non-interactive shell command in the workspace root, its output capped."""
+"""The Bash tool: one non-interactive shell command in the workspace root, sandboxed, its output capped."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ DEFAULT_TIMEOUT = 120
 MAX_TIMEOUT = 600
 
 DESCRIPTION = (
-    "Run a shell command with bash in the workspace root; returns combined stdout/stderr and the exit code. "
-    "Non-interactive: no stdin, so avoid prompts, editors and pagers. Each call is a fresh shell (cd does not "
-    "persist). Output over 30,000 characters keeps head and tail. timeout in seconds (default 120, max 600). "
+    "Run a bash command in the workspace root, sandboxed (only the workspace and /tmp are writable); returns "
+    "output and exit code. No stdin: avoid prompts and pagers. Each call is a fresh shell; cd and background "
+    "processes end with it. Long output keeps head and tail. timeout in seconds (default 120, max 600). "
     "Prefer Read, Grep and Glob over cat, grep and find."
 )
 
