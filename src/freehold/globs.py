@@ -56,6 +56,12 @@ class PathPatterns:
     def __init__(self, globs: Iterable[str]) -> None:
         self.globs = tuple(globs)
         self._regexes = [self._compile(g) for g in self.globs]
+        # For walks that only ask whether any glob matches: the globs that can only match a
+        # name (`*.pem`, `**/.env`) as one regex over names, the rest as one over paths.
+        names = [g for g in self.globs if _name_only(g)]
+        paths = [r.pattern for g, r in zip(self.globs, self._regexes) if not _name_only(g)]
+        self._any_name = _alternatives([glob_regex(_name_part(g)) for g in names])
+        self._any_path = _alternatives(paths)
 
     @staticmethod
     def _compile(glob: str) -> re.Pattern[str]:
@@ -73,6 +79,36 @@ class PathPatterns:
             if any(regex.fullmatch(c) or regex.fullmatch(c + "/") for c in _with_parents(candidates)):
                 return glob
         return None
+
+
+    def matches_entry(self, name: str, relative: str, absolute: str) -> bool:
+        """Whether any glob matches an entry met while walking down from the root, whose parents
+        were already checked: the entry alone is tried, by `name`, as `relative` and as
+        `absolute` (POSIX, without the leading slash). Agrees with `match` (a test checks)."""
+        if self._any_name is not None and self._any_name.fullmatch(name):
+            return True
+        if self._any_path is None:
+            return False
+        fullmatch = self._any_path.fullmatch
+        return bool(fullmatch(relative) or fullmatch(absolute) or fullmatch(relative + "/")
+                    or fullmatch(absolute + "/"))
+
+
+def _name_part(glob: str) -> str:
+    body = glob.rstrip("/")
+    while body.startswith("**/"):
+        body = body[3:]
+    return body
+
+
+def _name_only(glob: str) -> bool:
+    """`*.pem` and `**/.env` match a name at any depth, and nothing else does."""
+    part = _name_part(glob)
+    return "/" not in part and "**" not in part and not glob.startswith("/")
+
+
+def _alternatives(patterns: list[str]) -> re.Pattern[str] | None:
+    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
 
 
 def _with_parents(paths: list[str]) -> list[str]:

@@ -131,3 +131,10 @@ def test_without_bubblewrap_commands_are_refused_not_run_unconfined(tmp_path):
                          text=True, timeout=60).stdout
     assert out.startswith("REFUSED") and "bubblewrap (bwrap) is not installed" in out
     assert not (tmp_path / "ran").exists()
+
+
+@needs_bwrap
+def test_grep_whose_only_match_is_a_file_the_sandbox_hides_finds_nothing(tmp_path):
+    # ripgrep, confined, cannot open the hidden .env and exits 2 without a word: that is "no matches".
+    (tmp_path / ".env").write_text("TOKEN=hunter2hunter2\n")
+    assert grep(Workspace.at(tmp_path), {"pattern": "TOKEN", "glob": "*"}, backend="rg") == "No matches for TOKEN (glob *)"

@@ -101,9 +101,12 @@ def _mounts(c: Confinement) -> list[str]:
     hidden, protected = _scan_workspace(c)
     places = [(p, 0, "hide") for p in (*c.hidden, *hidden)] + [(p, 1, "ro") for p in c.exposed]
     places += [(c.workspace, 2, "rw")] + [(p, 3, "ro") for p in protected]
-    git = c.workspace / ".git"
-    if git.is_dir() and not git.is_symlink():
-        places.append((git, 2, "rw"))  # a mount point cannot be renamed away
+    # Every directory between the workspace and a place hidden or protected inside it becomes a
+    # mount point of its own: a mount point cannot be renamed, so `mv .git x` or `mv .local x`
+    # cannot carry a hidden place out from under its mount, or leave git's hooks behind.
+    inside = [p for p in (*c.hidden, *protected) if c.workspace in p.parents]
+    pins = {a for p in inside for a in p.parents if c.workspace in a.parents and not a.is_symlink()}
+    places += [(p, 2, "rw") for p in sorted(pins)]
     args: list[str] = []
     for path, _, kind in sorted(places, key=lambda p: (len(p[0].parts), p[1])):
         if kind == "hide" and c.view(path.parent) == "hidden":
@@ -125,16 +128,20 @@ def _scan_workspace(c: Confinement) -> tuple[list[Path], list[Path]]:
     deny_read, deny_write = PathPatterns(c.deny_read), PathPatterns(c.deny_write)
     hidden: list[Path] = []
     protected = git_protected(c.workspace)
-    stack = [c.workspace]
+    stack = [(c.workspace, "")]
+    absolute_root = c.workspace.as_posix().lstrip("/")
     while stack:
-        for entry in _entries(stack.pop()):
-            path = Path(entry.path)
-            if deny_read.match(path, c.workspace) is not None:
-                hidden.append(path)
-            elif deny_write.match(path, c.workspace) is not None:
-                protected.append(path)
-            elif entry.is_dir(follow_symlinks=False) and path.relative_to(c.workspace).as_posix() not in _SKIP_SCAN:
-                stack.append(path)
+        directory, prefix = stack.pop()
+        for entry in _entries(directory):
+            relative = prefix + entry.name
+            absolute = f"{absolute_root}/{relative}" if absolute_root else relative
+            is_dir = entry.is_dir(follow_symlinks=False)
+            if deny_read.matches_entry(entry.name, relative, absolute):
+                hidden.append(Path(entry.path))
+            elif deny_write.matches_entry(entry.name, relative, absolute):
+                protected.append(Path(entry.path))
+            elif is_dir and relative not in _SKIP_SCAN:
+                stack.append((Path(entry.path), relative + "/"))
     return hidden, protected
 
 
@@ -146,32 +153,62 @@ def _entries(directory: Path) -> list[os.DirEntry[str]]:
         return []  # unreadable here means unreadable in the sandbox too
 
 
+# Files in a git directory that make git read configuration (and so run hooks and fsmonitor
+# commands) from somewhere else. They are read-only where they exist, and removed after a
+# command that created them (git_sweep): git makes neither in normal work.
+GIT_REDIRECTS = ("commondir", "config.worktree")
+
+
 def git_protected(workspace: Path) -> list[Path]:
-    """What git runs or obeys that the model must not rewrite: hooks and config, of the
-    repository and its submodules, a hooks path inside the workspace, or the `.git` file
-    that says where a worktree's repository is."""
+    """What git runs or obeys that the model must not rewrite: hooks, config and the files that
+    redirect config, of the repository and its submodules; a hooks path and included config
+    files inside the workspace; or the `.git` file that says where a worktree's repository is."""
     git = workspace / ".git"
     if git.is_file():
         return [git]
     if not git.is_dir():
         return []
-    repos = [git, *sorted(git.glob("modules/*"))]
-    places = [repo / name for repo in repos for name in ("hooks", "config")]
-    with contextlib.suppress(OSError):  # git makes it at init; without it a hook could be added
-        (git / "hooks").mkdir(exist_ok=True)
-    hooks_path = _hooks_path(git / "config")
-    if hooks_path is not None:
-        places.append(hooks_path if hooks_path.is_absolute() else workspace / hooks_path)
-    return [p for p in places if workspace in p.parents]
+    repos = git_dirs(workspace)
+    for repo in repos:
+        with contextlib.suppress(OSError):  # git makes it at init; without it a hook could be added
+            (repo / "hooks").mkdir(exist_ok=True)
+    places = [repo / name for repo in repos for name in ("hooks", "config", *GIT_REDIRECTS)]
+    for named in _config_paths(git / "config"):
+        places.append(named if named.is_absolute() else workspace / named)
+    return [p for p in places if workspace in p.parents and os.path.lexists(p)]
 
 
-_HOOKS_PATH = re.compile(r"^\s*hookspath\s*=\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
+def git_dirs(workspace: Path) -> list[Path]:
+    git = workspace / ".git"
+    return [git, *sorted(git.glob("modules/*"))] if git.is_dir() else []
 
 
-def _hooks_path(config: Path) -> Path | None:
-    """core.hooksPath from a git config (as husky sets it), read plainly: good enough to protect it."""
+def git_sweep(workspace: Path, before: set[Path]) -> list[str]:
+    """Remove the config redirects a command created (those in `before` existed already and
+    were read-only); return a note for each, for the model and the audit log."""
+    notes = []
+    for repo in git_dirs(workspace):
+        for name in GIT_REDIRECTS:
+            path = repo / name
+            if path not in before and os.path.lexists(path) and not os.path.isdir(path):
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    notes.append(f"removed {path.relative_to(workspace)}: it would make git take its "
+                                 "configuration from elsewhere")
+    return notes
+
+
+def git_redirects(workspace: Path) -> set[Path]:
+    return {repo / n for repo in git_dirs(workspace) for n in GIT_REDIRECTS if os.path.lexists(repo / n)}
+
+
+# core.hooksPath (as husky sets it) and include paths, read plainly: good enough to protect them.
+_CONFIG_PATHS = re.compile(r"^\s*(?:hookspath|path)\s*=\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+def _config_paths(config: Path) -> list[Path]:
     try:
-        found = _HOOKS_PATH.search(config.read_text(errors="replace"))
+        text = config.read_text(errors="replace")
     except OSError:
-        return None
-    return Path(os.path.expanduser(found.group(1).strip('"'))) if found else None
+        return []
+    return [Path(os.path.expanduser(found.strip('"'))) for found in _CONFIG_PATHS.findall(text)]

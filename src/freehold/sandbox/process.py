@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from freehold.sandbox.bwrap import wrap
+from freehold.sandbox.bwrap import git_redirects, git_sweep, wrap
 from freehold.sandbox.confine import Confinement
 
 OUTPUT_LIMIT = 30_000
@@ -54,6 +54,8 @@ class ProcessResult:
     timed_out: bool = False
     # The command exited, but processes it left in the background held the output open and were stopped.
     stopped_leftovers: bool = False
+    # What the sandbox undid after the command (see bwrap.git_sweep).
+    notes: tuple[str, ...] = ()
 
     @property
     def output(self) -> str:
@@ -134,6 +136,7 @@ def run(
     if confinement is not None:
         argv = wrap(argv, confinement, cwd)
         environment["TMPDIR"] = "/tmp"  # the sandbox's own, whatever the host's is
+        redirects = git_redirects(confinement.workspace)
     proc = subprocess.Popen(
         list(argv),
         cwd=cwd,
@@ -153,7 +156,8 @@ def run(
         assert proc.stdout is not None
         proc.stdout.close()
     buffer.feed(b"", final=True)
-    return ProcessResult(proc.returncode, buffer.head(), buffer.tail(), buffer.omitted, timed_out, leftovers)
+    notes = tuple(git_sweep(confinement.workspace, redirects)) if confinement is not None else ()
+    return ProcessResult(proc.returncode, buffer.head(), buffer.tail(), buffer.omitted, timed_out, leftovers, notes)
 
 
 def _supervise(proc: subprocess.Popen[bytes], buffer: _HeadTail, deadline: float) -> tuple[bool, bool]:

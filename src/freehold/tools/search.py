@@ -169,7 +169,11 @@ def _rg_search(ws: Workspace, query: GrepQuery, rg: str) -> GrepHits:
     if result.timed_out:
         raise ToolError(f"Grep timed out after {_TIMEOUT:g}s; narrow the path or glob")
     text = _whole_records(result)
-    # Exit 1 is "no matches"; 2 is an error, possibly after some results (e.g. an unreadable file).
+    # Exit 1 is "no matches"; 2 is an error, possibly after some results (e.g. an unreadable file,
+    # such as one the sandbox hides). With --no-messages, a file error prints nothing, while an
+    # error in the pattern still does: silence with exit 2 means no readable file matched.
+    if result.exit_code == 2 and not result.output.strip():
+        return GrepHits([], complete=True)
     if result.exit_code not in (0, 1, 2) or (result.exit_code == 2 and "\0" not in text):
         raise ToolError(f"Grep failed: {result.output.strip() or f'rg exit code {result.exit_code}'}")
     return GrepHits(_parse_rg(query.mode, text), complete=not result.omitted_chars)

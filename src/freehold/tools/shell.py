@@ -72,7 +72,7 @@ def _shell() -> str:
 
 def _report(result: ProcessResult, timeout: float, notes: list[str]) -> str:
     body = result.output.rstrip("\n") if result.output.strip() else "(no output)"
-    lines = [body, *notes]
+    lines = [body, *notes, *(f"Note: the sandbox {note}." for note in result.notes)]
     if result.stopped_leftovers:
         lines.append(
             "Note: background processes still holding the output were stopped; "
