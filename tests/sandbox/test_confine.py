@@ -3,6 +3,7 @@ bubblewrap mounts made from it."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from freehold.sandbox.bwrap import _mounts, git_protected
@@ -94,3 +95,35 @@ def test_git_hooks_config_and_hooks_path_are_protected(tmp_path):
 def test_a_worktree_git_file_is_protected(tmp_path):
     (tmp_path / ".git").write_text("gitdir: /elsewhere/.git/worktrees/x\n")
     assert git_protected(tmp_path) == [tmp_path / ".git"]
+
+
+def _age(root: Path, seconds: int = 3600) -> None:
+    """Make every directory under `root` look unchanged for an hour, as in a settled repository."""
+    old = os.stat(root).st_mtime - seconds
+    for directory in [root, *(p for p in root.rglob("*") if p.is_dir())]:
+        os.utime(directory, (old, old))
+
+
+def test_a_secret_that_appears_between_starts_is_hidden_at_the_next(tmp_path):
+    ws = tmp_path / "ws"
+    (ws / "a" / "b").mkdir(parents=True)
+    _age(ws)
+    c = confinement_for(ws, home=None, deny_read=("**/.env", "**/*.pem"))
+    assert str(ws / "a" / "b" / ".env") not in _mounts(c)  # listed and remembered
+    (ws / "a" / "b" / ".env").write_text("TOKEN=x\n")  # b's mtime moves
+    assert ("--hide-file", str(ws / "a" / "b" / ".env")) in mounts(_mounts(c))
+    (ws / "a" / "b" / ".env").rename(ws / "a" / "c.pem")
+    got = mounts(_mounts(c))
+    assert ("--hide-file", str(ws / "a" / "c.pem")) in got and str(ws / "a" / "b" / ".env") not in str(got)
+
+
+def test_a_listing_made_just_after_a_change_is_not_trusted(tmp_path):
+    # The racy case: a change in the same clock tick as the listing leaves the mtime as it was.
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    c = confinement_for(ws, home=None, deny_read=("**/.env",))
+    _mounts(c)
+    stamp = os.stat(ws).st_mtime_ns
+    (ws / ".env").write_text("TOKEN=x\n")
+    os.utime(ws, ns=(stamp, stamp))
+    assert ("--hide-file", str(ws / ".env")) in mounts(_mounts(c))

@@ -23,7 +23,9 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from freehold.globs import PathPatterns
@@ -123,26 +125,65 @@ def _mount(path: Path, kind: str) -> list[str]:
     return ["--bind" if kind == "rw" else "--ro-bind", str(path), str(path)]
 
 
+@dataclass(frozen=True)
+class _Listing:
+    """What one directory held at a scan: its mtime then, and what of it matters."""
+
+    mtime_ns: int
+    scanned_ns: int
+    hidden: tuple[Path, ...]
+    protected: tuple[Path, ...]
+    subdirs: tuple[tuple[Path, str], ...]
+
+    def still_true(self, mtime_ns: int) -> bool:
+        # A directory's mtime moves whenever an entry is added, removed or renamed in it. One
+        # changed within a moment of the scan may have changed again in the same clock tick
+        # unseen, so such a listing is not trusted (git's "racy" rule).
+        return mtime_ns == self.mtime_ns and mtime_ns < self.scanned_ns - _RACY_NS
+
+
+_RACY_NS = 2_000_000_000
+_listings: dict[tuple[str, tuple[str, ...], tuple[str, ...]], dict[Path, _Listing]] = {}
+
+
 def _scan_workspace(c: Confinement) -> tuple[list[Path], list[Path]]:
-    """Places inside the workspace to hide (deny_read) and to keep read-only (deny_write, git)."""
-    deny_read, deny_write = PathPatterns(c.deny_read), PathPatterns(c.deny_write)
+    """Places inside the workspace to hide (deny_read) and to keep read-only (deny_write, git).
+    Each directory is listed again only when its mtime says it changed since the last start."""
+    patterns = PathPatterns(c.deny_read), PathPatterns(c.deny_write)
+    cache = _listings.setdefault((str(c.workspace), c.deny_read, c.deny_write), {})
     hidden: list[Path] = []
     protected = git_protected(c.workspace)
     stack = [(c.workspace, "")]
-    absolute_root = c.workspace.as_posix().lstrip("/")
     while stack:
         directory, prefix = stack.pop()
-        for entry in _entries(directory):
-            relative = prefix + entry.name
-            absolute = f"{absolute_root}/{relative}" if absolute_root else relative
-            is_dir = entry.is_dir(follow_symlinks=False)
-            if deny_read.matches_entry(entry.name, relative, absolute):
-                hidden.append(Path(entry.path))
-            elif deny_write.matches_entry(entry.name, relative, absolute):
-                protected.append(Path(entry.path))
-            elif is_dir and relative not in _SKIP_SCAN:
-                stack.append((Path(entry.path), relative + "/"))
+        try:
+            mtime = os.stat(directory, follow_symlinks=False).st_mtime_ns
+        except OSError:
+            continue
+        listing = cache.get(directory)
+        if listing is None or not listing.still_true(mtime):
+            listing = cache[directory] = _list(c.workspace, directory, prefix, mtime, patterns)
+        hidden += listing.hidden
+        protected += listing.protected
+        stack += listing.subdirs
     return hidden, protected
+
+
+def _list(root: Path, directory: Path, prefix: str, mtime_ns: int,
+          patterns: tuple[PathPatterns, PathPatterns]) -> _Listing:
+    deny_read, deny_write = patterns
+    absolute_root = root.as_posix().lstrip("/")
+    hidden, protected, subdirs = [], [], []
+    for entry in _entries(directory):
+        relative = prefix + entry.name
+        absolute = f"{absolute_root}/{relative}" if absolute_root else relative
+        if deny_read.matches_entry(entry.name, relative, absolute):
+            hidden.append(Path(entry.path))
+        elif deny_write.matches_entry(entry.name, relative, absolute):
+            protected.append(Path(entry.path))
+        elif entry.is_dir(follow_symlinks=False) and relative not in _SKIP_SCAN:
+            subdirs.append((Path(entry.path), relative + "/"))
+    return _Listing(mtime_ns, time.time_ns(), tuple(hidden), tuple(protected), tuple(subdirs))
 
 
 def _entries(directory: Path) -> list[os.DirEntry[str]]:
