@@ -170,6 +170,13 @@ def audit_rows(base: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
+def sandbox_rows() -> list[tuple[str, str, str]]:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from sandbox import measure, rows
+
+    return rows(measure())
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
@@ -184,6 +191,7 @@ def report(args: argparse.Namespace) -> str:
         start_cpu, per_turn = bench_cpu_per_turn(base, env)
         audited, unaudited = bench_audit_share(base, env)
         audit = audit_rows(base)
+        sandbox = sandbox_rows()
     walls = sorted(c.wall for c in version)
     rows = [
         ("`freehold --version` wall time, median", ms(statistics.median(walls)), "<= 120 ms"),
@@ -199,6 +207,7 @@ def report(args: argparse.Namespace) -> str:
         ("five-turn session, wall time, unrecorded (median of 15)", ms(unaudited), ""),
         ("audit log's share of the session's wall time", f"{(audited - unaudited) / audited * 100:.1f} %", "< 5 %"),
         *audit,
+        *sandbox,
     ]
     table = "\n".join(f"| {name} | {value} | {target} |" for name, value, target in rows)
     return f"""# Benchmarks
@@ -232,6 +241,11 @@ How each is measured:
   machine's disk (ext4 on a virtual disk: fsync is cheap here; a spinning disk costs more).
 - kill -9 loop: the last run of `python benchmarks/audit_crash.py` (1,000 writers killed at
   random moments on one log; results kept in benchmarks/results/audit_crash.json).
+- command start: `sandbox.process.run(["true"])` bare and inside bubblewrap (median of 40),
+  `benchmarks/sandbox.py`; the sandboxed time includes the workspace scan of an empty directory.
+- workspace scan: building the mounts for a workspace (the walk for `deny_read`/`deny_write`
+  files and git's protected files), the first time and then with the directory listings
+  remembered (median of 5), on generated trees and on CPython's standard library.
 """
 
 

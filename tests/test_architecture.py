@@ -94,6 +94,16 @@ def test_every_test_named_in_the_security_doc_exists():
     assert named >= 25
 
 
+def test_every_attack_case_is_documented_and_there_are_at_least_25():
+    import re
+
+    root = PACKAGE.parent.parent
+    cases = re.findall(r"^def (test_\w+)\(", (root / "tests" / "sandbox" / "test_attacks.py").read_text(), re.MULTILINE)
+    text = (root / "docs" / "security.md").read_text()
+    assert len(cases) >= 25
+    assert [c for c in cases if f"`::{c}`" not in text and f"test_attacks.py::{c}`" not in text] == []
+
+
 def test_tools_do_not_depend_on_the_model_client():
     for path in modules_under("tools"):
         assert not {n for n in imports_of(path) if n.startswith("freehold.models")}, path
