@@ -26,7 +26,11 @@ TOOLS = {t.name: t for t in default_tools()}
         ("Bash(curl:*)", "timeout 5 curl x", True),
         ("Bash(curl:*)", "bash -c 'echo; curl x'", True),
         ("Bash(curl:*)", "c\\url x", True),
-        ("Bash(curl:*)", "$CMD x", False),  # only a maybe: the engine asks (tests/policy/test_permissions.py)
+        ("Bash(curl:*)", "$CMD x", False),
+        ("Bash(curl:*)", "/usr/bin/curl http://x", True),
+        ("Bash(curl:*)", "echo ok; ./curl x", True),
+        ("Bash(pytest:*)", ".venv/bin/pytest -q", True),
+        ("Bash(/usr/bin/curl:*)", "curl x", False),  # only a maybe: the engine asks (tests/policy/test_permissions.py)
     ],
 )
 def test_bash_rules(tmp_path, rule, command, hit):

@@ -764,6 +764,8 @@ EVASIONS = {
     "if-block": "if true; then curl x; fi",
     "40000-chars": "echo " + "a" * (40_000 - len("echo ; curl x")) + "; curl x",
     "nested-50": "echo " + "$(echo " * 50 + "curl x" + ")" * 50,
+    "by-path": "/usr/bin/curl x",
+    "relative-path": "cd /usr/bin && ./curl x",
 }
 
 
@@ -775,7 +777,7 @@ def curl_denied(tmp_path: Path) -> Decide:
 
 @pytest.mark.parametrize("line", list(EVASIONS.values()), ids=list(EVASIONS))
 def test_deny_rule_evasion(tmp_path: Path, line: str) -> None:
-    """A line hiding `curl` from a `Bash(curl:*)` deny rule (quoting, expansion, nesting, wrappers): not allowed."""
+    """A line hiding `curl` from a `Bash(curl:*)` deny rule (quoting, expansion, nesting, wrappers, a path such as `/usr/bin/curl`): not allowed."""
     assert curl_denied(tmp_path)(BASH, {"command": line}).allowed is False
 
 

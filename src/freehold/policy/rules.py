@@ -16,11 +16,11 @@ may run (through `&&`, `;`, pipes, `$(...)`, backticks, `bash -c`, `eval`, wrapp
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from freehold.globs import PathPatterns
-from freehold.policy.shell import Analysis, Match, analyze, match_words
+from freehold.policy.shell import Analysis, Match, SimpleCommand, analyze, match_words
 from freehold.tools.base import Tool, ToolError, Workspace
 
 _RULE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$", re.DOTALL)
@@ -56,13 +56,21 @@ class Rule:
             return any(self.match_part(part) == "yes" for part in analyze(str(args.get("command", ""))).commands)
         return _path_matches(self.specifier, args, workspace)
 
-    def match_part(self, part: Any) -> Match:
-        """How a Bash rule matches one simple command of a line."""
+    def match_part(self, part: SimpleCommand) -> Match:
+        """How a Bash rule matches one simple command of a line. A command named by its path
+        (`/usr/bin/curl`, `./curl`) is also the program of that name: a rule without a slash in
+        its first word matches either way (for deny, so the path is no way around it; for allow,
+        `Bash(pytest:*)` covers `.venv/bin/pytest`)."""
         if self.specifier is None:
             return "yes"
         prefix = self.specifier.endswith(":*")
         words = (self.specifier[:-2] if prefix else self.specifier).split()
-        return match_words(part, words, prefix)
+        answer = match_words(part, words, prefix)
+        named_by_path = part.words and "/" in part.words[0] and 0 not in part.dynamic
+        if answer == "no" and named_by_path and words and "/" not in words[0]:
+            program = part.words[0].rstrip("/").rsplit("/", 1)[-1]
+            return match_words(replace(part, words=(program, *part.words[1:])), words, prefix)
+        return answer
 
 
 def bash_line(args: dict[str, Any]) -> Analysis:

@@ -72,15 +72,32 @@ def match_words(command: SimpleCommand, pattern: Sequence[str], prefix: bool) ->
 # ---------------------------------------------------------------------------------------------
 # Reading: one recursive-descent pass over the characters; `$(...)` is read by the same parser.
 
-_OPERATORS = sorted("&& || ;;& ;; ;& |& &>> &> <<< <<- << <> <& >> >| >& ; & | ( ) < > \n".split(" "), key=len)[::-1]
+_OPERATORS = (  # longest first
+    ";;&", "&>>", "<<<", "<<-", "&&", "||", ";;", ";&", "|&", "&>", "<<", "<>", "<&", ">>", ">|", ">&",
+    ";", "&", "|", "(", ")", "<", ">", "\n",
+)
 _REDIRECTS = {"&>>", "&>", "<<<", "<<-", "<<", "<>", "<&", ">>", ">|", ">&", "<", ">"}
 _META = set(" \t\n;&|()<>")
-_RESERVED = set("if then elif else fi while until do done for select case esac function ! { } time [[ coproc".split())
+_PLAIN = re.compile(r"[^ \t\n;&|()<>\\'\"$`]+")  # characters that stand for themselves in a word
+_RESERVED = {
+    "if", "then", "elif", "else", "fi", "while", "until", "do", "done", "for", "select", "case", "esac",
+    "function", "!", "{", "}", "time", "[[", "coproc",
+}
+# What the words being read are: a command's, or a compound command's own (skipped, like `for`'s list)
+_Mode = Literal["command", "for", "case", "pattern", "test", "name", "fundef", "time"]
+_RESERVED_MODES: dict[str, _Mode] = {
+    "case": "case", "for": "for", "select": "for", "[[": "test", "function": "name", "time": "time",
+}
 _PAREN_MODES = ("test", "pattern", "fundef")  # modes in which a `)` is theirs, not the end of a `$(`
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=")
 _ARRAY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
 _FD = re.compile(r"[0-9]+|\{[A-Za-z_][A-Za-z0-9_]*\}")  # `2>x`, `{fd}>x`: the number belongs to the redirection
 _PARAM = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]")
+# Builtins that evaluate a quoted `a[$(cmd)]` as a subscript, running cmd: `let 'a[$(curl x)]=1'`.
+_EVALUATING = {
+    "let", "declare", "typeset", "local", "export", "readonly", "printf", "read", "unset", "test", "[", "mapfile",
+    "readarray", "wait",
+}
 _ANSI = re.compile(r"\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|[0-7]{1,3}|c.|.)", re.DOTALL)
 _ANSI_SIMPLE = {"a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 
@@ -102,7 +119,7 @@ class _Shared:
 class _Word:
     value: str  # quotes removed, escapes decoded; expansions kept as their source text
     dynamic: bool
-    raw: str  # the source text, for assignments, reserved words and heredoc delimiters
+    raw: str  # the source text without line continuations, for assignments, reserved words, heredoc delimiters
 
     @property
     def quoted(self) -> bool:
@@ -114,7 +131,7 @@ class _State:
     """Where one command list stands: the command being read and the compound command around it."""
 
     words: list[_Word] = field(default_factory=list)
-    mode: str = "command"  # or: for (loop words), case (its subject), pattern, test ([[ ]]), name, fundef, time
+    mode: _Mode = "command"  # for: loop words; case: its subject; test: [[ ]]; name: after `function`
     redirect: str | None = None  # a redirection operator waiting for its target
     cases: int = 0
     parens: int = 0
@@ -131,6 +148,8 @@ class _Heredoc:
 
 
 class _Parser:
+    """Reads one text; `$(...)` inside it shares the position, other nested lines get their own parser."""
+
     def __init__(self, text: str, depth: int, shared: _Shared) -> None:
         self.text, self.pos, self.depth, self.shared = text, 0, depth, shared
         self.heredocs: list[_Heredoc] = []
@@ -185,6 +204,9 @@ class _Parser:
             state.redirect = None
         elif state.mode == "test":
             state.mode = "command" if word.raw == "]]" else "test"
+            self._check_subscript(word)
+        elif state.mode == "fundef":
+            raise _Opaque("unexpected ( after a word")  # `echo(curl x)`: bash refuses it
         elif state.mode == "case" and word.raw == "in":
             state.mode = "pattern"
         elif state.mode == "pattern" and word.raw == "esac":
@@ -199,8 +221,7 @@ class _Parser:
             state.words.append(word)
 
     def _reserved(self, state: _State, word: str) -> None:
-        modes = {"case": "case", "for": "for", "select": "for", "[[": "test", "function": "name", "time": "time"}
-        state.mode = modes.get(word, state.mode)
+        state.mode = _RESERVED_MODES.get(word, state.mode)
         if word == "case":
             state.cases += 1
         elif word == "esac" and state.cases:
@@ -253,7 +274,7 @@ class _Parser:
         if command_start and text.startswith("((", self.pos):
             self._arith(self.pos + 2)
             return "(("
-        if not (text[self.pos] in "<>" and text.startswith("(", self.pos + 1)):
+        if text[self.pos] in _META and not (text[self.pos] in "<>" and text.startswith("(", self.pos + 1)):
             for op in _OPERATORS:
                 if text.startswith(op, self.pos):
                     self.pos += len(op)
@@ -272,16 +293,20 @@ class _Parser:
         plain: list[str] = []  # unquoted literal characters: globs and braces act only there
         while self.pos < len(text):
             char = text[self.pos]
-            if char in "<>" and text.startswith("(", self.pos + 1):  # process substitution, even mid-word
+            if run := _PLAIN.match(text, self.pos):  # the common case, read in one step
+                parts.append(run.group())
+                plain.append(run.group())
+                self.pos = run.end()
+            elif char in "<>" and text.startswith("(", self.pos + 1):  # process substitution, even mid-word
                 begin, self.pos = self.pos, self.pos + 2
                 self._nested()
                 parts.append(text[begin : self.pos])
                 dynamic = True
-            elif char in _META:
-                break
             elif char == "(" and _ARRAY.fullmatch(text, start, self.pos):
                 self._array()
                 dynamic = True
+            elif char in _META:
+                break
             elif char == "\\":
                 escaped = text[self.pos + 1 : self.pos + 2]
                 parts.append("\\" if not escaped else "" if escaped == "\n" else escaped)
@@ -301,30 +326,37 @@ class _Parser:
                 parts.append(char)
                 plain.append(char)
                 self.pos += 1
-        raw = text[start : self.pos]
-        return _Word("".join(parts), dynamic or raw.startswith("~") or _is_pattern("".join(plain)), raw)
+        raw, unquoted = text[start : self.pos].replace("\\\n", ""), "".join(plain)
+        tilde = raw.startswith("~") or (_ASSIGNMENT.match(raw) is not None and ("=~" in unquoted or ":~" in unquoted))
+        return _Word("".join(parts), dynamic or tilde or _is_pattern(unquoted), raw)
 
-    def _dollar(self, quoted: bool) -> tuple[str, bool]:
-        """The `$...` or backtick expansion at pos: its source text, and whether it is known only at run time."""
-        start, text = self.pos, self.text
-        after = text[start + 1 : start + 2]
+    def _dollar(self, quoted: bool, in_dquote: bool = False) -> tuple[str, bool]:
+        """The `$...` or backtick expansion at pos: its source text, and whether it is known only at run time.
+
+        `quoted`: inside double quotes, a heredoc or arithmetic; `in_dquote`: right inside "...".
+        """
+        start, text, nxt = self.pos, self.text, self.pos + 1
+        while text.startswith("\\\n", nxt):  # bash joins continued lines first: `$\<newline>(` is `$(`
+            nxt += 2
+        after = text[nxt : nxt + 1]
         with self._deeper():
             if text[start] == "`":
-                self._backtick()
-            elif text.startswith("((", start + 1):
-                self._arith(start + 3)
+                self._backtick(in_dquote)
+            elif text.startswith("((", nxt):
+                self._arith(nxt + 2)
             elif after == "(":
-                self.pos += 2
+                self.pos = nxt + 1
                 self._nested()
             elif after == "{":
-                self.pos += 2
+                self.pos = nxt + 1
                 self._braced()
             elif after == "'" and not quoted:
+                self.pos = nxt
                 return self._ansi_c(), False
             elif after == '"' and not quoted:
-                self.pos += 2
+                self.pos = nxt + 1
                 return self._dquote()
-            elif name := _PARAM.match(text, start + 1):
+            elif name := _PARAM.match(text, nxt):
                 self.pos = name.end()
             else:
                 self.pos += 1
@@ -333,14 +365,15 @@ class _Parser:
 
     def _dquote(self, terminated: bool = True) -> tuple[str, bool]:
         """A double-quoted string whose `"` was just passed (or, not terminated, a heredoc body)."""
-        parts, dynamic, text = [], False, self.text
+        parts: list[str] = []
+        dynamic, text = False, self.text
         while self.pos < len(text):
             char = text[self.pos]
             if char == '"' and terminated:
                 self.pos += 1
                 return "".join(parts), dynamic
             if char in "$`":
-                value, more = self._dollar(quoted=True)
+                value, more = self._dollar(quoted=True, in_dquote=terminated)
                 parts.append(value)
                 dynamic |= more
             elif char == "\\" and text[self.pos + 1 : self.pos + 2] in ("$", "`", '"', "\\", "\n"):
@@ -364,25 +397,27 @@ class _Parser:
         return body
 
     def _ansi_c(self) -> str:
-        """The decoded value of the `$'...'` at pos."""
-        end = self.pos + 2
+        """The decoded value of a `$'...'` whose `'` is at pos."""
+        end = self.pos + 1
         while end < len(self.text) and self.text[end] != "'":
             end += 2 if self.text[end] == "\\" else 1
         if end >= len(self.text):
             raise _Opaque("unbalanced $' quote")
-        body, self.pos = self.text[self.pos + 2 : end], end + 1
+        body, self.pos = self.text[self.pos + 1 : end], end + 1
         return _ANSI.sub(_ansi_char, body)
 
-    def _backtick(self) -> None:
+    def _backtick(self, in_dquote: bool) -> None:
         """Analyse the backtick substitution at pos as a nested line (`\\`` in it is a nested backtick)."""
-        body, self.pos = [], self.pos + 1
+        escapes = ("`", "\\", "$", '"') if in_dquote else ("`", "\\", "$")  # as bash: \" only right inside "..."
+        body: list[str] = []
+        self.pos += 1
         while self.pos < len(self.text):
             char = self.text[self.pos]
             if char == "`":
                 self.pos += 1
                 _Parser("".join(body), self.depth + 1, self.shared).run()
                 return
-            if char == "\\" and self.text[self.pos + 1 : self.pos + 2] in ("`", "\\", "$"):
+            if char == "\\" and self.text[self.pos + 1 : self.pos + 2] in escapes:
                 self.pos += 1
                 char = self.text[self.pos]
             body.append(char)
@@ -429,7 +464,7 @@ class _Parser:
             if char in "$`":
                 self._dollar(quoted=True)
             elif char == "'":
-                self._single(scan=False)
+                self._single(scan=True)  # quotes pair up here, but the text inside them is still expanded
             elif char == '"':
                 self.pos += 1
                 self._dquote()
@@ -482,6 +517,9 @@ class _Parser:
             words = words[1:]
         if not words:
             return
+        if words[0].value in _EVALUATING:
+            for word in words[1:]:
+                self._check_subscript(word)
         dynamic = frozenset(i for i, word in enumerate(words) if word.dynamic)
         todo = [(SimpleCommand(tuple(word.value for word in words), dynamic), 0)]
         while todo:
@@ -491,26 +529,46 @@ class _Parser:
                 raise _Opaque("wrappers nested too deeply")
             todo += [(inner, level + 1) for inner in reversed(self._inner(command))]
 
+    def _check_subscript(self, word: _Word) -> None:
+        value = word.value
+        if word.quoted and ("[" in value or "=(" in value) and ("$(" in value or "`" in value):
+            self.shared.opaque.append("a quoted array subscript may run a command")
+
     def _inner(self, command: SimpleCommand) -> list[SimpleCommand]:
         """The commands `command` runs itself; shell lines it runs (bash -c, eval) are analysed here."""
-        if not command.words or 0 in command.dynamic:
-            return []
-        name = command.words[0].rsplit("/", 1)[-1]
+        name = _name(command)
         if name in _SHELLS:
             self._shell(command)
         elif name == "eval":
             self._run_line(command, 1, len(command.words))
+        elif name == "trap" and len(command.words) > 2 and not command.words[1].startswith("-"):
+            self._run_line(command, 1, 2)  # the trap's action runs later, in this shell
+        elif name == "alias":  # `shopt -s expand_aliases` makes a later line run the alias's value
+            for i, word in enumerate(command.words[1:], 1):
+                if "=" in word:
+                    self._run_text(word.partition("=")[2], dynamic=i in command.dynamic)
         elif name == "find":
             return _find_execs(command)
         elif name in _WRAPPERS:
-            start, line = _wrapped_start(command, name)
-            if line is not None:
-                self._run_line(command, line, line + 1)
-            if name == "watch":  # watch runs its words through `sh -c`
-                self._run_line(command, start, len(command.words))
-            elif start < len(command.words):
-                return [_slice(command, start, len(command.words))]
+            return self._wrapped(command, name)
         return []
+
+    def _wrapped(self, command: SimpleCommand, name: str) -> list[SimpleCommand]:
+        start, line = _wrapped_start(command, name)
+        if line is not None:
+            self._run_line(command, line, line + 1)
+        if name == "watch":  # watch runs its words through `sh -c`
+            self._run_line(command, start, len(command.words))
+        if name == "watch" or start >= len(command.words):
+            return []
+        if name != "xargs":
+            return [_slice(command, start, len(command.words))]
+        replaced = _xargs_replacement(command.words[1:start])
+        inner = _slice(command, start, len(command.words), replaced)
+        if replaced is None and _name(inner) in _SHELLS | _WRAPPERS.keys() | {"find"}:
+            # xargs appends its input, which here becomes the command or the shell's line
+            inner = SimpleCommand(inner.words + ("<stdin>",), inner.dynamic | {len(inner.words)})
+        return [inner]
 
     def _shell(self, command: SimpleCommand) -> None:
         """`bash -c LINE` runs LINE; a shell given no script (or -s) runs whatever arrives on stdin."""
@@ -523,15 +581,21 @@ class _Parser:
             i += 2 if words[i] in ("-o", "+o", "-O", "+O", "--rcfile", "--init-file") else 1
         if "c" in flags:
             self._run_line(command, i, i + 1)
-        elif "s" in flags or i >= len(words):
+        elif i in command.dynamic and i + 1 < len(words):  # `bash $OPTS 'curl x'`: $OPTS may hold -c
+            self.shared.opaque.append("runs a command built at run time")
+        elif "s" in flags or i >= len(words) or words[i] == "-":
             self.shared.opaque.append("runs commands read from standard input")
 
     def _run_line(self, command: SimpleCommand, start: int, end: int) -> None:
-        """Analyse words start:end as the line that bash -c, eval, watch or env -S runs, one level deeper."""
-        if any(start <= i < end for i in command.dynamic):
+        """Analyse words start:end as the line that bash -c, eval, watch or env -S runs."""
+        dynamic = any(start <= i < end for i in command.dynamic)
+        self._run_text(" ".join(command.words[start:end]), dynamic)
+
+    def _run_text(self, line: str, dynamic: bool) -> None:
+        if dynamic:
             self.shared.opaque.append("runs a command built at run time")
         else:
-            _Parser(" ".join(command.words[start:end]), self.depth + 1, self.shared).run()
+            _Parser(line, self.depth + 1, self.shared).run()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -564,13 +628,15 @@ def _wrapped_start(command: SimpleCommand, name: str) -> tuple[int, int | None]:
         word = words[i]
         if word == "--":
             return i + 1, line
-        if name in ("env", "sudo") and _ASSIGNMENT.match(word):
-            pass
+        if name in ("env", "sudo") and "=" in word:
+            pass  # NAME=value, which env takes without checking NAME
         elif not word.startswith("-") or word == "-":
             if positionals == 0:
                 break
             positionals -= 1
         elif option := _value_option(word, takes):
+            if i + 1 in command.dynamic:  # `-s $SIG` may expand to more words, the command among them
+                return i + 1, line
             line = i + 1 if option in _LINE_OPTIONS.get(name, ()) else line
             i += 1
         i += 1
@@ -589,21 +655,45 @@ def _value_option(word: str, takes: frozenset[str]) -> str | None:
 
 def _find_execs(command: SimpleCommand) -> list[SimpleCommand]:
     """The commands of find's `-exec CMD ... ;` (also -execdir, -ok, -okdir, and `{} +`)."""
-    found, start, words = [], None, command.words
+    found: list[SimpleCommand] = []
+    start: int | None = None
+    words = command.words
     for i, word in enumerate(words):
         if start is None and word in ("-exec", "-execdir", "-ok", "-okdir"):
             start = i + 1
         elif start is not None and (word == ";" or word == "+" and words[i - 1] == "{}"):
-            found.append(_slice(command, start, i))
+            found.append(_slice(command, start, i, "{}"))
             start = None
     if start is not None:
-        found.append(_slice(command, start, len(words)))
+        found.append(_slice(command, start, len(words), "{}"))
     return [inner for inner in found if inner.words]
 
 
-def _slice(command: SimpleCommand, start: int, end: int) -> SimpleCommand:
-    dynamic = frozenset(i - start for i in command.dynamic if start <= i < end)
-    return SimpleCommand(command.words[start:end], dynamic)
+def _xargs_replacement(options: Sequence[str]) -> str | None:
+    """The text xargs replaces with its input (-I R, -i, --replace), if it was given one."""
+    for i, option in enumerate(options):
+        if option == "-I" and i + 1 < len(options):
+            return options[i + 1]
+        if option.startswith(("-I", "-i")):
+            return option[2:] or "{}"
+        if option.startswith("--replace"):
+            return option.partition("=")[2] or "{}"
+    return None
+
+
+def _slice(command: SimpleCommand, start: int, end: int, replaced: str | None = None) -> SimpleCommand:
+    """Words start:end of `command`; words holding `replaced` (find's {}, xargs -I) are known only at run time."""
+    words = command.words[start:end]
+    dynamic = {i - start for i in command.dynamic if start <= i < end}
+    dynamic |= {i for i, word in enumerate(words) if replaced and replaced in word}
+    return SimpleCommand(words, frozenset(dynamic))
+
+
+def _name(command: SimpleCommand) -> str | None:
+    """The program a command runs, without its directory; None when that is known only at run time."""
+    if not command.words or 0 in command.dynamic:
+        return None
+    return command.words[0].rsplit("/", 1)[-1]
 
 
 def _is_pattern(plain: str) -> bool:
