@@ -116,7 +116,24 @@ def host_files(*places: Path) -> list[Path]:
 PONG = b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\npong\n"
 
 
-class Listener:
+class Background:
+    """Runs `_run(stop)` in a daemon thread for the length of a with-block."""
+
+    def __enter__(self) -> Self:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(self._stop,), daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(BOUND)
+
+    def _run(self, stop: threading.Event) -> None:
+        raise NotImplementedError
+
+
+class Listener(Background):
     """A server on the host that records what each connection (or datagram) brings and answers `pong`.
 
     Use it as a context manager; leaving the block drains anything still queued, so `received`
@@ -135,26 +152,19 @@ class Listener:
         self.sock.settimeout(0.05)
         self.address = address
         self.received: list[bytes] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
 
     @property
     def port(self) -> int:
         return self.sock.getsockname()[1]
 
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(BOUND)
+        super().__exit__(*exc)
         self.sock.close()
         if isinstance(self.address, str) and not self.address.startswith("\0"):
             os.unlink(self.address)
 
-    def _serve(self) -> None:
-        while not self._stop.is_set():
+    def _run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
             self._take()
         while self._take():  # what arrived just before the stop
             pass
@@ -652,24 +662,14 @@ def nobody_dirs() -> Iterator[tuple[Path, Path]]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-class PeakCount:
+class PeakCount(Background):
     """Counts, in the background, the most processes carrying `marker` seen at once."""
 
     def __init__(self, marker: str) -> None:
         self.marker, self.peak = marker, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
 
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(BOUND)
-
-    def _watch(self) -> None:
-        while not self._stop.wait(0.2):
+    def _run(self, stop: threading.Event) -> None:
+        while not stop.wait(0.2):
             self.peak = max(self.peak, len(running_with(self.marker)))
 
 
