@@ -34,6 +34,8 @@ def test_help_lists_the_exit_codes(repo, env):
         (["-p", "x", "--endpoint", "http://127.0.0.1:1/v1", "--resume", "nope"], "no session 'nope'"),
         (["-p", "   "], "empty prompt"),
         ([], "empty prompt"),  # no -p and no terminal: standard input is the prompt, and it is empty
+        (["-p", "x", "--allowedTools", "Bash(curl:*"], "unbalanced parentheses in rules"),
+        (["-p", "x", "--disallowedTools", "Bash()"], "flag --disallowedTools: 'Bash()' is not a rule"),
     ],
 )
 def test_usage_errors_exit_2_in_one_line(repo, env, args, message):
@@ -100,3 +102,16 @@ def test_only_the_endpoint_is_contacted(repo, env):
     connects = [line for line in proc.stdout.splitlines() if line.startswith("SOCKETS")][0]
     assert "socket.connect" in connects
     assert connects.count("socket.connect") == connects.count(f"('127.0.0.1', {port})")
+
+
+def test_allowed_tools_let_exactly_those_commands_run_headless(repo, env):
+    from freehold.testing import Call
+
+    turns = [Turn("", (Call("Bash", {"command": "echo allowed-ran"}),)),
+             Turn("", (Call("Bash", {"command": "echo x && touch not-allowed"}),), expect="allowed-ran"),
+             Turn("Done.", expect="headless with no one to approve it")]
+    with ScriptedServer(turns) as server:
+        run = run_freehold(["-p", "x", "--endpoint", server.url, "--model", "m",
+                            "--allowedTools", "Bash(echo:*), Read"], repo, env)
+    assert run.code == 0, run.stderr
+    assert not (repo / "not-allowed").exists()

@@ -85,3 +85,49 @@ def test_bad_environment_value_is_named(layout):
 def test_data_home():
     assert data_home({"FREEHOLD_HOME": "/x/y"}) == Path("/x/y")
     assert data_home({"XDG_DATA_HOME": "/d"}) == Path("/d/freehold")
+
+
+def test_rules_add_up_across_layers_each_with_its_source(layout):
+    cwd, env, user = layout
+    write(user, '[permissions]\nallow = ["Bash(pytest:*)"]\ndeny = ["Bash(curl:*)"]\n')
+    project = write(cwd / ".freehold" / "config.toml", '[permissions]\nallow = ["Edit(src/**)"]\nask = ["Bash(git push:*)"]\n')
+    s = load(cwd, {"deny_rules": ("Bash(rm:*)",)}, env)
+    assert s.allow_rules == (("Bash(pytest:*)", f"user config {user}"), ("Edit(src/**)", f"project config {project}"))
+    assert s.ask_rules == (("Bash(git push:*)", f"project config {project}"),)
+    assert s.deny_rules == (("Bash(curl:*)", f"user config {user}"), ("Bash(rm:*)", "flag --disallowedTools"))
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[permissions]\nallow = ["Bash(curl:*"]\n', r"\[permissions\] allow: 'Bash\(curl:\*' is not a rule"),
+    ('[permissions]\ndeny = "Bash"\n', r"\[permissions\] deny must be a list of rules"),
+    ('[sandbox]\nexpose = [1]\n', r"\[sandbox\] expose must be a list of strings"),
+])
+def test_bad_rules_and_lists_are_named(layout, text, message):
+    cwd, env, user = layout
+    write(user, text)
+    with pytest.raises(UsageError, match=message):
+        load(cwd, {}, env)
+
+
+def test_a_bad_rule_in_a_flag_is_named(layout):
+    cwd, env, _ = layout
+    with pytest.raises(UsageError, match=r"flag --allowedTools: 'Bash\(\)' is not a rule"):
+        load(cwd, {"allow_rules": ("Bash()",)}, env)
+
+
+@pytest.mark.parametrize("text", ['[network]\ntools = "allow"\n', '[sandbox]\nexpose = ["~/.ssh"]\n',
+                                  '[files]\nbuiltin_deny_read = false\n'])
+def test_a_project_cannot_widen_what_commands_reach(layout, text):
+    cwd, env, _ = layout
+    project = write(cwd / ".freehold" / "config.toml", text)
+    with pytest.raises(UsageError, match=f"{project}: .* does not belong in a project's config"):
+        load(cwd, {}, env)
+
+
+def test_a_project_may_narrow_network_and_a_user_may_widen_it(layout):
+    cwd, env, user = layout
+    write(cwd / ".freehold" / "config.toml", '[network]\ntools = "none"\n')
+    assert load(cwd, {}, env).network_tools == "none"
+    write(user, '[network]\ntools = "allow"\n')
+    assert load(cwd, {}, env).network_tools == "none"  # the project, read later, narrows it again
+    assert load(cwd, {}, env | {"FREEHOLD_NETWORK_TOOLS": "allow"}).network_tools == "allow"

@@ -31,6 +31,8 @@ def test_show_names_where_each_setting_comes_from(repo, env, tmp_path):
     assert "http://127.0.0.1:8000" in lines["models.allow"] and f"policy {path}" in lines["models.allow"]
     assert "none" in lines["network.tools"] and f"policy {path}" in lines["network.tools"]
     assert "False" in lines["redaction.enabled"] and "environment FREEHOLD_REDACTION" in lines["redaction.enabled"]
+    assert "True" in lines["sandbox.enabled"] and "default" in lines["sandbox.enabled"]
+    assert {"permissions.allow", "permissions.ask", "permissions.deny", "sandbox.hide"} <= set(lines)
 
 
 def test_show_without_a_policy(repo, env):

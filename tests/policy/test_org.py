@@ -98,6 +98,13 @@ def test_max_mode_refuses_a_chosen_mode_and_lowers_a_default_one(tmp_path):
     assert enforce(load(tmp_path, {}, {}), policy).permission_mode == "plan"
 
 
+def test_a_policy_that_allows_network_is_the_default_and_a_user_may_still_say_none(tmp_path):
+    policy = load_policy(policy_file(tmp_path, "[network]\ntools = 'allow'\n"))
+    assert enforce(load(tmp_path, {}, {}), policy).network_tools == "allow"
+    assert enforce(load(tmp_path, {}, {"FREEHOLD_NETWORK_TOOLS": "none"}), policy).network_tools == "none"
+    assert enforce(load(tmp_path, {}, {}), Policy()).network_tools == "none"  # no policy: none by default
+
+
 def test_user_settings_cannot_loosen_what_the_policy_fixes(tmp_path):
     policy = load_policy(policy_file(tmp_path, "[redaction]\nenabled = true\n[network]\ntools = 'none'\n"))
     env = {"FREEHOLD_REDACTION": "false"}
