@@ -127,3 +127,16 @@ def test_a_listing_made_just_after_a_change_is_not_trusted(tmp_path):
     (ws / ".env").write_text("TOKEN=x\n")
     os.utime(ws, ns=(stamp, stamp))
     assert ("--hide-file", str(ws / ".env")) in mounts(_mounts(c))
+
+
+def test_pinning_a_hidden_place_never_shows_a_hidden_parent(tmp_path):
+    # Freehold run in ~: its user config (~/.config/freehold) is hidden inside the hidden ~/.config;
+    # pinning the config's parents must not bind ~/.config back over its empty tmpfs.
+    home = tmp_path / "home"
+    (home / ".config" / "freehold").mkdir(parents=True)
+    (home / ".local" / "share" / "freehold").mkdir(parents=True)
+    c = confinement_for(home, home=home, private=(home / ".config" / "freehold", home / ".local" / "share" / "freehold"))
+    got = mounts(_mounts(c))
+    assert ("--tmpfs", str(home / ".config")) in got
+    assert not [m for m in got if m[1] == str(home / ".config") and m[0] != "--tmpfs"]
+    assert ("--bind", str(home / ".local")) in got and ("--bind", str(home / ".local" / "share")) in got

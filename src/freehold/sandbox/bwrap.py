@@ -107,7 +107,8 @@ def _mounts(c: Confinement) -> list[str]:
     # mount point of its own: a mount point cannot be renamed, so `mv .git x` or `mv .local x`
     # cannot carry a hidden place out from under its mount, or leave git's hooks behind.
     inside = [p for p in (*c.hidden, *protected) if c.workspace in p.parents]
-    pins = {a for p in inside for a in p.parents if c.workspace in a.parents and not a.is_symlink()}
+    pins = {a for p in inside for a in p.parents
+            if c.workspace in a.parents and not a.is_symlink() and c.view(a) != "hidden"}
     places += [(p, 2, "rw") for p in sorted(pins)]
     args: list[str] = []
     for path, _, kind in sorted(places, key=lambda p: (len(p[0].parts), p[1])):
