@@ -110,3 +110,20 @@ def test_user_settings_cannot_loosen_what_the_policy_fixes(tmp_path):
     env = {"FREEHOLD_REDACTION": "false"}
     settings = enforce(load(tmp_path, {}, env), policy)
     assert settings.redaction is True and settings.network_tools == "none"
+
+
+def test_the_sandbox_and_rule_sections_parse(tmp_path):
+    policy = load_policy(policy_file(tmp_path, '[sandbox]\nenabled = false\nhide = ["/srv/secrets", "~/vault"]\n'
+                                               '[permissions]\nallow = ["Bash(pytest:*)"]\nask = ["Bash(git push:*)"]\n'))
+    assert policy.sandbox is False and policy.sandbox_hide == ("/srv/secrets", "~/vault")
+    assert policy.allow_rules == ("Bash(pytest:*)",) and policy.ask_rules == ("Bash(git push:*)",)
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[sandbox]\nhide = ["relative/path"]\n', r"line 2: \[sandbox\] hide 'relative/path' is not an absolute path"),
+    ('[sandbox]\nenabled = "no"\n', r"line 2: \[sandbox\] enabled must be true or false"),
+    ('[permissions]\nask = ["Bash(x"]\n', r"line 2: \[permissions\] ask 'Bash\(x' is not a rule"),
+])
+def test_bad_sandbox_and_rule_settings_name_the_line(tmp_path, text, message):
+    with pytest.raises(UsageError, match=message):
+        load_policy(policy_file(tmp_path, text))
