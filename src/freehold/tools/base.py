@@ -42,9 +42,10 @@ class Workspace:
     on commands, so a file tool can reach nothing a command could not."""
 
     root: Path
+    # Required, so no workspace can come without a boundary: build one with `Workspace.at`.
+    confinement: Confinement
     deny_read: PathPatterns = field(default_factory=lambda: PathPatterns(BUILTIN_DENY_READ))
     deny_write: PathPatterns = field(default_factory=lambda: PathPatterns(()))
-    confinement: Confinement | None = None
     # False only when the organization's policy turns the sandbox off ([sandbox] enabled = false).
     sandboxed: bool = True
 
@@ -55,16 +56,16 @@ class Workspace:
         root = Path(os.path.realpath(path))
         confinement = confinement_for(root, home=home, private=private, expose=expose, network=network,
                                       deny_read=deny_read, deny_write=deny_write)
-        return cls(root, PathPatterns(deny_read), PathPatterns(deny_write), confinement, sandboxed)
+        return cls(root, confinement, PathPatterns(deny_read), PathPatterns(deny_write), sandboxed)
 
     @property
     def network(self) -> bool:
-        return self.confinement is not None and self.confinement.network
+        return self.confinement.network
 
     def command_confinement(self, network: bool | None = None) -> Confinement | None:
         """The confinement a command runs in (None: unconfined, as the policy allows); helper
         programs such as rg and git get no network whatever commands may have."""
-        if not self.sandboxed or self.confinement is None:
+        if not self.sandboxed:
             return None
         return self.confinement if network is None else replace(self.confinement, network=network)
 
@@ -88,7 +89,7 @@ class Workspace:
         for place in _IN_PROCESS_HIDDEN:
             if path == place or place in path.parents:
                 return place
-        return self.confinement.hidden_by(path) if self.confinement is not None else None
+        return self.confinement.hidden_by(path)
 
     def resolve(self, path: str) -> Path:
         """The real path (symlinks and `..` resolved) that `path` names, relative to the root."""
