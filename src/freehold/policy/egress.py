@@ -2,8 +2,9 @@
 
 For each request, before any socket is opened, the transport
 
-- checks the request's origin against the org policy (`[models] allow`) and raises
-  `PolicyRefused` naming the rule when it is not allowed;
+- checks the request's origin against the org policy and raises `PolicyRefused` naming the
+  rule when it is not allowed: `[models] allow` for prompts (purpose "model"), `[models]
+  pull_from` for weights `freehold models pull` downloads (purpose "download");
 - refuses a second origin: the first request binds the transport to its origin, so even a
   client that followed redirects (ours does not) could not be sent elsewhere, with or
   without a policy. Use one transport per endpoint;
@@ -29,7 +30,7 @@ import ipaddress
 import socket
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from freehold.errors import PolicyRefused
 from freehold.policy.org import Policy, origin_of
@@ -42,21 +43,24 @@ if TYPE_CHECKING:
 # socket.getaddrinfo's shape: (host, port, family, type, proto, flags) -> [(family, type, proto, name, sockaddr)]
 Resolver = Callable[..., list[tuple[Any, ...]]]
 
-__all__ = ["Resolver", "admit", "egress_transport"]
+__all__ = ["Purpose", "Resolver", "admit", "egress_transport"]
+
+
+Purpose = Literal["model", "download"]
 
 
 def egress_transport(policy: Policy, *, verify: bool | ssl.SSLContext = True,
-                     resolver: Resolver = socket.getaddrinfo) -> httpx.BaseTransport:
+                     resolver: Resolver = socket.getaddrinfo, purpose: Purpose = "model") -> httpx.BaseTransport:
     """A transport for one endpoint that enforces `policy` on every request (see the module doc).
 
     `verify` applies to https origins; http origins never load the CA bundle (no TLS happens).
     """
-    return _transport_class()(_Gate(policy, resolver), verify)
+    return _transport_class()(_Gate(policy, resolver, purpose), verify)
 
 
-def admit(policy: Policy, url: str) -> str:
+def admit(policy: Policy, url: str, purpose: Purpose = "model") -> str:
     """The origin of `url` if the policy lets Freehold send to it; else PolicyRefused, one line."""
-    allowed, rule = policy.endpoint_rule(url)
+    allowed, rule = policy.endpoint_rule(url) if purpose == "model" else policy.pull_rule(url)
     if not allowed:
         raise PolicyRefused(f"refused by policy: {rule}")
     return origin_of(url)
@@ -65,15 +69,16 @@ def admit(policy: Policy, url: str) -> str:
 class _Gate:
     """The decisions, free of httpx: which origin is allowed, and which address it is pinned to."""
 
-    def __init__(self, policy: Policy, resolver: Resolver) -> None:
+    def __init__(self, policy: Policy, resolver: Resolver, purpose: Purpose = "model") -> None:
         self.policy = policy
         self._resolver = resolver
+        self._purpose = purpose
         self._origin: str | None = None
         self._address: str | None = None
         self._lock = threading.Lock()
 
     def admit(self, url: str) -> str:
-        origin = admit(self.policy, url)
+        origin = admit(self.policy, url, self._purpose)
         with self._lock:
             self._origin = self._origin or origin
         if origin != self._origin:

@@ -32,6 +32,8 @@ class Policy:
     path: Path | None = None
     sha256: str | None = None
     models_allow: tuple[str, ...] | None = None
+    # Origins `freehold models pull` may download weights from; None: the policy does not restrict it.
+    models_pull_from: tuple[str, ...] | None = None
     network_tools: str | None = None
     network_proxy: str | None = None
     deny_read: tuple[str, ...] = ()
@@ -67,6 +69,16 @@ class Policy:
         if origin in self.models_allow:
             return True, f"{self.path}: [models] allow includes {origin}"
         return False, f"{self.path}: [models] allow does not include {origin}"
+
+    def pull_rule(self, url: str) -> tuple[bool, str]:
+        """Whether `freehold models pull` may download from `url`, and the rule that decides."""
+        if self.models_pull_from is None:
+            return True, "no policy restricts model downloads" if not self.active else \
+                f"{self.path} sets no [models] pull_from"
+        origin = origin_of(url)
+        if origin in self.models_pull_from:
+            return True, f"{self.path}: [models] pull_from includes {origin}"
+        return False, f"{self.path}: [models] pull_from does not include {origin}"
 
     def check_mode(self, mode: str) -> tuple[bool, str]:
         if self.max_mode is None or MODES_BY_REACH.index(mode) <= MODES_BY_REACH.index(self.max_mode):
@@ -174,7 +186,7 @@ def _path(value: Any) -> str:
 
 
 SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
-    "models": {"allow": ("models_allow", _origins)},
+    "models": {"allow": ("models_allow", _origins), "pull_from": ("models_pull_from", _origins)},
     "network": {"tools": ("network_tools", _choice("none", "allow")), "proxy": ("network_proxy", _proxy)},
     "files": {"deny_read": ("deny_read", _strings), "deny_write": ("deny_write", _strings)},
     "redaction": {"enabled": ("redaction", _boolean)},
