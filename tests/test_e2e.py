@@ -232,3 +232,14 @@ def test_interrupted_run_resumes_with_the_call_answered(repo, env, tmp_path):
     with second:
         run = run_freehold(["-p", "go on", "--continue", "--endpoint", second.url, "--model", "m"], repo, env)
     assert run.code == 0 and run.stdout == "Resumed.\n"
+
+
+def test_stream_json_keeps_one_event_per_line_whatever_the_model_writes(repo, env):
+    # U+2028, U+2029 and NEL are valid raw in JSON, but str.splitlines (and JavaScript) end a line there.
+    odd = "a\u2028b\u2029c\x85d"
+    with ScriptedServer([Turn(odd)]) as server:
+        run = run_freehold(["-p", "x", "--endpoint", server.url, "--model", "m", "--output-format", "stream-json"],
+                           repo, env)
+    lines = run.stdout.splitlines()
+    assert [json.loads(line)["type"] for line in lines] == ["system", "assistant", "result"]
+    assert json.loads(lines[-1])["result"] == odd

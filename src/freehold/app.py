@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,7 @@ def sandbox_state(workspace: Workspace, policy: Policy) -> str:
         return f"unavailable: commands are refused ({exc})"
 
 
-def open_session(store: SessionStore, workspace: Workspace, model: OpenAICompatModel,
+def open_session(store: SessionStore, workspace: Workspace, model: Any,
                  options: RunOptions) -> tuple[Session, bool]:
     """The session to run in: the one asked for (checked before any network call), or a new one."""
     cwd = str(workspace.root)
@@ -85,7 +86,7 @@ def open_session(store: SessionStore, workspace: Workspace, model: OpenAICompatM
     model.ensure_model()
     if resumed is not None:
         return resumed, True
-    session = store.create(cwd, model.name, model.endpoint.base_url)
+    session = store.create(cwd, model.name, model.where)
     session.add(Message("system", system_prompt(workspace)))
     return session, False
 
@@ -141,19 +142,37 @@ def request_dumper(directory: Path) -> Any:
     return dump
 
 
-def build_model(settings: Settings, policy: Policy, options: RunOptions, audit: Recorder) -> OpenAICompatModel:
-    """The model client; each body is recorded (and dumped, if asked) before it is sent."""
-    from freehold.policy.egress import egress_transport
-
-    endpoint = endpoint_of(settings)
+def build_model(settings: Settings, policy: Policy, options: RunOptions, audit: Recorder) -> Any:
+    """The model: a server's client, or a GGUF run in-process. Each request (the HTTP body, or
+    the local prompt as rendered) is recorded, and dumped if asked, before it is sent."""
     dumper = request_dumper(options.dump_requests) if options.dump_requests else None
+    where = settings.endpoint or (Path(settings.model_file).resolve().as_uri() if settings.model_file else "")
 
     def on_request(body: bytes) -> None:
-        audit.model_request(endpoint.base_url, body)
+        audit.model_request(where, body)
         if dumper is not None:
             dumper(body)
 
-    return OpenAICompatModel(endpoint, transport=egress_transport(policy), on_request=on_request)
+    if settings.runtime == "llama.cpp":
+        from freehold.models.llamacpp import LocalModel
+
+        assert settings.model_file is not None  # config requires it for this runtime
+        return LocalModel(settings.model_file, max_context=settings.context_window, temperature=settings.temperature,
+                          max_tokens=settings.max_tokens, on_request=on_request, tool_choice=settings.tool_choice,
+                          n_threads=settings.threads or max(1, (os.cpu_count() or 2) // 2))
+    from freehold.policy.egress import egress_transport
+
+    return OpenAICompatModel(endpoint_of(settings), transport=egress_transport(policy), on_request=on_request)
+
+
+def budgeted(model: Any) -> Any:
+    """The model as the agent calls it: every request fitted to the context window first."""
+    from freehold.models.budget import BudgetedModel, Limit
+
+    count = getattr(model, "count_request", None)
+    if count is None:  # a server: negotiated in models/window.py
+        return model
+    return BudgetedModel(model, count, Limit(model.context_window, f"{model.path.name}: n_ctx", model.max_tokens))
 
 
 def build_redactor(settings: Settings, store: SessionStore, session: Session) -> Any:
@@ -174,14 +193,14 @@ def run_headless(settings: Settings, policy: Policy, cwd: Path, prompt: str, emi
     try:
         session, resumed = open_session(store, workspace, model, options)
         audit.session_id = session.id
-        audit.session_start(cwd=str(workspace.root), model=model.name, endpoint=model.endpoint.base_url,
+        audit.session_start(cwd=str(workspace.root), model=model.name, endpoint=model.where,
                             permission_mode=settings.permission_mode, policy_sha256=policy.sha256, resumed=resumed,
                             sandbox=sandbox_state(workspace, policy))
         toolbox = Toolbox(default_tools(), workspace)
         emit(SessionStarted(session.id, str(workspace.root), model.name, tuple(t.name for t in toolbox.tools),
                             settings.permission_mode, resumed))
         decide = gate(permissions_for(settings, policy, workspace), approver=None)  # headless: no one to ask
-        agent = Agent(model, toolbox, session, decide, emit, settings.max_turns, audit=audit)
+        agent = Agent(budgeted(model), toolbox, session, decide, emit, settings.max_turns, audit=audit)
         redactor = build_redactor(settings, store, session)
         if redactor is not None:
             agent.redactor = redactor

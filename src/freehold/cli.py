@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-format", choices=FORMATS, default="text")
     p.add_argument("--endpoint", metavar="URL", help="OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1")
     p.add_argument("--model", metavar="NAME", help="model name (default: the one the endpoint serves)")
+    p.add_argument("--model-file", metavar="PATH.gguf",
+                   help="run this GGUF model in-process with llama.cpp (pip install -e '.[local]')")
     p.add_argument("--max-turns", type=int, metavar="N", help="model turns before giving up (default 50)")
     p.add_argument("--permission-mode", choices=PERMISSION_MODES)
     p.add_argument("--allowedTools", "--allowed-tools", dest="allow_rules", action="append", metavar="RULES",
@@ -114,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     prompt = _prompt(args)
     cwd = Path.cwd()
     policy = load_policy()
-    flags = {"endpoint": args.endpoint, "model": args.model, "max_turns": args.max_turns,
+    flags = {"endpoint": args.endpoint, "model": args.model, "model_file": args.model_file, "max_turns": args.max_turns,
              "permission_mode": args.permission_mode, "allow_rules": _rules(args.allow_rules),
              "deny_rules": _rules(args.deny_rules)}
     try:
@@ -124,8 +126,9 @@ def run(args: argparse.Namespace) -> int:
 
         record_refusal(policy, str(exc))
         raise
-    if not settings.endpoint:
-        raise UsageError("no model endpoint: pass --endpoint URL, set FREEHOLD_ENDPOINT, or set [model] endpoint in config")
+    if not settings.endpoint and settings.runtime == "server":
+        raise UsageError("no model endpoint: pass --endpoint URL (or --model-file PATH.gguf), set FREEHOLD_ENDPOINT, "
+                         "or set [model] endpoint in config")
     from freehold.app import RunOptions, run_headless
 
     options = RunOptions(args.resume, args.continue_, args.dump_requests)

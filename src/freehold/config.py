@@ -28,6 +28,17 @@ class Settings:
     stream: bool = True
     temperature: float | None = None
     max_tokens: int | None = None
+    # "server" (an OpenAI-compatible endpoint) or "llama.cpp" (a GGUF file run in-process).
+    runtime: str = "server"
+    model_file: str | None = None
+    # A profile name (models/profiles/*.toml) instead of the one chosen from the model's name.
+    profile: str | None = None
+    # Tokens of context to use at most; the server's own window caps it.
+    context_window: int | None = None
+    # CPU threads for the in-process runtime (0: half the cores, at least one).
+    threads: int = 0
+    # In-process runtime: "auto" lets the model answer in text; "required" allows only tool calls.
+    tool_choice: str = "auto"
     max_turns: int = 50
     permission_mode: str = "default"
     redaction: bool = True
@@ -61,6 +72,12 @@ FILE_KEYS: dict[tuple[str, str], str] = {
     ("model", "stream"): "stream",
     ("model", "temperature"): "temperature",
     ("model", "max_tokens"): "max_tokens",
+    ("model", "runtime"): "runtime",
+    ("model", "path"): "model_file",
+    ("model", "profile"): "profile",
+    ("model", "context_window"): "context_window",
+    ("model", "threads"): "threads",
+    ("model", "tool_choice"): "tool_choice",
     ("agent", "max_turns"): "max_turns",
     ("agent", "permission_mode"): "permission_mode",
     ("redaction", "enabled"): "redaction",
@@ -85,6 +102,9 @@ ENV_KEYS = {
     "FREEHOLD_PERMISSION_MODE": "permission_mode",
     "FREEHOLD_REDACTION": "redaction",
     "FREEHOLD_NETWORK_TOOLS": "network_tools",
+    "FREEHOLD_MODEL_FILE": "model_file",
+    "FREEHOLD_CONTEXT_WINDOW": "context_window",
+    "FREEHOLD_THREADS": "threads",
 }
 # A project's config comes with its repository: a secret there would be committed and shared,
 # and a repository must not widen what the agent may reach on the machine that runs it.
@@ -234,6 +254,12 @@ def _convert(kind: str, value: Any, from_text: bool) -> Any:
 
 
 def _check(settings: Settings) -> Settings:
+    if settings.model_file is not None and settings.origin("runtime") == "default":
+        settings = replace(settings, runtime="llama.cpp")  # a model file is run in-process
+    if settings.tool_choice not in ("auto", "required"):
+        raise UsageError(f'[model] tool_choice must be "auto" or "required", got {settings.tool_choice!r}')
+    if settings.runtime == "llama.cpp" and not settings.model_file:
+        raise UsageError('[model] runtime = "llama.cpp" needs a model file: --model-file PATH or [model] path')
     if settings.permission_mode not in PERMISSION_MODES:
         raise UsageError(
             f"permission mode must be one of {', '.join(PERMISSION_MODES)}, got {settings.permission_mode!r}"
@@ -242,6 +268,10 @@ def _check(settings: Settings) -> Settings:
         raise UsageError(f"max turns must be at least 1, got {settings.max_turns}")
     if settings.max_retries < 0 or settings.retry_backoff < 0 or settings.timeout <= 0:
         raise UsageError("max_retries and retry_backoff must be >= 0 and timeout > 0")
+    if settings.runtime not in ("server", "llama.cpp"):
+        raise UsageError(f'[model] runtime must be "server" or "llama.cpp", got {settings.runtime!r}')
+    if settings.context_window is not None and settings.context_window < 512:
+        raise UsageError(f"context window must be at least 512 tokens, got {settings.context_window}")
     if settings.network_tools not in ("none", "allow"):
         raise UsageError(f'[network] tools must be "none" or "allow", got {settings.network_tools!r}')
     if settings.endpoint is not None and not settings.endpoint.startswith(("http://", "https://")):

@@ -79,6 +79,11 @@ class OpenAICompatModel:
     def name(self) -> str:
         return self.endpoint.model or "?"
 
+    @property
+    def where(self) -> str:
+        """Where the model runs, for the session and the audit log."""
+        return self.endpoint.base_url
+
     def complete(self, messages: Sequence[Message], tools: Sequence[Tool]) -> Reply:
         self.ensure_model()
         body = request_body(self.endpoint, messages, tools)

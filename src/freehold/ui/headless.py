@@ -77,5 +77,14 @@ class HeadlessRenderer:
             self.out.flush()
 
     def _line(self, obj: dict[str, Any]) -> None:
-        self.out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        self.out.write(json_line(obj))
         self.out.flush()
+
+
+# Characters that JSON leaves raw but that many line readers (Python's str.splitlines, some
+# JavaScript) take for line ends; escaped, one event stays one line whatever a model writes.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def json_line(obj: object) -> str:
+    return json.dumps(obj, ensure_ascii=False).translate(_LINE_BREAKS) + "\n"
