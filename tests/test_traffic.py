@@ -324,6 +324,7 @@ NETWORK_PACKAGES = {"httpx", "httpcore", "h11", "h2", "urllib3", "requests", "ai
 ALLOWED = {
     "policy/egress.py": {"socket", "ssl", "httpx"},  # the one egress point
     "models/openai_compat.py": {"httpx"},  # its client; every connection goes through egress
+    "models/pull.py": {"httpx"},  # downloads; every connection through egress_transport(purpose="download")
     "testing.py": {"socket", "http.server", "http.client", "socketserver"},  # the scripted server, tests only
 }
 

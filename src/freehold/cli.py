@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 EPILOG = """\
 commands: freehold policy show | freehold policy check URL
           freehold audit verify [--checkpoint FILE] | audit show SESSION_ID | audit export
+          freehold models pull NAME|URL [--sha256 HEX] [--to DIR] | models list [--probe]
+          freehold qualify [--endpoint URL] [--model NAME | --model-file PATH.gguf] [--runs N]
 exit codes: 0 success, 1 run failed, 2 bad usage or config, 3 refused by policy,
             4 model endpoint unreachable, 130 interrupted
 environment: FREEHOLD_ENDPOINT, FREEHOLD_MODEL, FREEHOLD_API_KEY, FREEHOLD_HOME, ...
@@ -76,6 +78,14 @@ def main(argv: list[str] | None = None) -> int:
             from freehold.audit.command import audit_command
 
             return audit_command(argv[1:])
+        if argv[:1] == ["models"]:
+            from freehold.models.command import models_command
+
+            return models_command(argv[1:])
+        if argv[:1] == ["qualify"]:
+            from freehold.models.command import qualify_command
+
+            return qualify_command(argv[1:])
         args = build_parser().parse_args(argv)
         output_format = args.output_format
         return run(args)
