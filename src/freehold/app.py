@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ from freehold.agent.prompt import system_prompt
 from freehold.agent.session import Session, SessionStore
 from freehold.audit.recorder import NullRecorder, Recorder
 from freehold.config import Settings, data_home, user_config_path
-from freehold.errors import SessionError
+from freehold.errors import SessionError, UsageError
 from freehold.messages import Message
 from freehold.models.openai_compat import Endpoint, OpenAICompatModel
 from freehold.policy.org import Policy
@@ -165,14 +165,75 @@ def build_model(settings: Settings, policy: Policy, options: RunOptions, audit: 
     return OpenAICompatModel(endpoint_of(settings), transport=egress_transport(policy), on_request=on_request)
 
 
-def budgeted(model: Any) -> Any:
-    """The model as the agent calls it: every request fitted to the context window first."""
+def budgeted(model: Any, settings: Settings, workspace: Workspace) -> Any:
+    """The model as the agent calls it: every request fitted to the context window first. For a
+    GGUF the window is its n_ctx and the count exact; for a server both are asked of it
+    (models/window.py), with a calibrated estimate where it has no tokenizer endpoint."""
     from freehold.models.budget import BudgetedModel, Limit
 
-    count = getattr(model, "count_request", None)
-    if count is None:  # a server: negotiated in models/window.py
-        return model
-    return BudgetedModel(model, count, Limit(model.context_window, f"{model.path.name}: n_ctx", model.max_tokens))
+    if hasattr(model, "count_request"):
+        return BudgetedModel(model, model.count_request, Limit(model.context_window, f"{model.path.name}: n_ctx",
+                                                                model.max_tokens))
+    from freehold.models.openai_compat import request_body
+    from freehold.models.profiles import profile_for
+    from freehold.models.window import TokenCounter, negotiate, over_share
+
+    try:
+        profile = profile_for(model.name, override=settings.profile)
+    except ValueError as exc:
+        raise UsageError(f"config error: [model] profile: {exc}") from None
+    window = negotiate(model.http, model.where, model.name, profile, settings.context_window)
+    counter = TokenCounter(model.http, model.where, model.name, server=window.server)
+    model.endpoint = replace(model.endpoint, sampling=sampling_for(profile, window.server, settings))
+    reserve = settings.max_tokens or min(4096, window.tokens // 4)
+    sent = [0]  # the size of the last body counted: the one that goes out
+
+    def count(messages: Any, tools: Any) -> int:
+        body = request_body(model.endpoint, messages, tools)
+        sent[0] = len(body)
+        return counter.count(body.decode())
+
+    def calibrate(reply: Any) -> None:
+        if not reply.usage.estimated:
+            counter.calibrate(sent[0], reply.usage.input_tokens)
+
+    _warn_about(window, over_share(counter.count(fixed_part(model, workspace)), window))
+    return BudgetedModel(model, count, Limit(window.tokens, window.source, reserve), on_reply=calibrate)
+
+
+# What each kind of server calls a sampling setting; a setting a server may reject is left out.
+_SAMPLING_NAMES = {
+    "vllm": {"top_k": "top_k", "min_p": "min_p", "repeat_penalty": "repetition_penalty"},
+    "sglang": {"top_k": "top_k", "min_p": "min_p", "repeat_penalty": "repetition_penalty"},
+    "llamacpp": {"top_k": "top_k", "min_p": "min_p", "repeat_penalty": "repeat_penalty"},
+}
+
+
+def sampling_for(profile: Any, server: str, settings: Settings) -> tuple[tuple[str, float | int], ...]:
+    """The profile's sampling defaults as `server` names them: temperature and top_p everywhere
+    (the OpenAI API has them), the rest only where the server is known to take them. A
+    configured temperature wins (it is sent from the Endpoint)."""
+    names = {"temperature": "temperature", "top_p": "top_p", **_SAMPLING_NAMES.get(server, {})}
+    return tuple((names[k], v) for k, v in profile.sampling.items()
+                 if k in names and not (k == "temperature" and settings.temperature is not None))
+
+
+def fixed_part(model: Any, workspace: Workspace) -> str:
+    """What every request carries before the conversation: the system prompt and tool schemas."""
+    from freehold.models.openai_compat import request_body
+
+    return request_body(model.endpoint, [Message("system", system_prompt(workspace))], default_tools()).decode()
+
+
+def _warn_about(window: Any, share: str | None) -> None:
+    import sys
+
+    if share:
+        print(f"freehold: warning: {share}", file=sys.stderr)
+    if window.source.startswith("Ollama's default"):
+        print(f"freehold: warning: the window is {window.tokens} tokens ({window.source}); Ollama cuts longer "
+              "prompts silently: set OLLAMA_CONTEXT_LENGTH or num_ctx in a Modelfile, then [model] context_window",
+              file=sys.stderr)
 
 
 def build_redactor(settings: Settings, store: SessionStore, session: Session) -> Any:
@@ -200,7 +261,7 @@ def run_headless(settings: Settings, policy: Policy, cwd: Path, prompt: str, emi
         emit(SessionStarted(session.id, str(workspace.root), model.name, tuple(t.name for t in toolbox.tools),
                             settings.permission_mode, resumed))
         decide = gate(permissions_for(settings, policy, workspace), approver=None)  # headless: no one to ask
-        agent = Agent(budgeted(model), toolbox, session, decide, emit, settings.max_turns, audit=audit)
+        agent = Agent(budgeted(model, settings, workspace), toolbox, session, decide, emit, settings.max_turns, audit=audit)
         redactor = build_redactor(settings, store, session)
         if redactor is not None:
             agent.redactor = redactor

@@ -15,12 +15,30 @@ A turn can instead be a fault a real server produces: HTTP 500, HTTP 429, a conn
 dropped mid-stream (`drop`), or a stream that ends without finishing (`cut`).
 Every request body is kept byte for byte, so tests can check what Freehold sent.
 
+With a `context_window` the server has a real window, as the servers it plays do:
+
+- it says so where each does: vllm in GET /v1/models (`max_model_len`), llamacpp at GET /props
+  (`default_generation_settings.n_ctx`, as llama-server does), ollama at POST /api/show
+  (`parameters` "num_ctx N", `model_info` "llama.context_length") and, once a chat request
+  has loaded the model, GET /api/ps (`context_length`). hermes and qwen3coder say nothing.
+- vllm and llamacpp serve POST /tokenize in their servers' shapes ({"model", "prompt"} ->
+  {"count", "max_model_len", "tokens"}; {"content"} -> {"tokens"}).
+- it counts with a deterministic tokenizer of its own, one token per 3 bytes of UTF-8 rounded
+  up (`count_tokens`), applied to the whole request body: for /tokenize, for the window check
+  and for the usage it reports.
+- a chat request whose prompt plus `max_tokens` (or, without it, plus one token) exceeds the
+  window is refused with HTTP 400 and vLLM's words ("This model's maximum context length is
+  ..."), consumes no turn, and is kept in `over_window`, so a test can assert none was sent.
+  (llama-server refuses in other words; Ollama cuts the prompt silently instead. An `options`
+  {"num_ctx"} in the body is ignored, as Ollama's /v1/chat/completions ignores it.)
+
 Run one by hand: `python -m freehold.testing SCENARIO.json [--port N]`.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import socket
 import sys
 import threading
@@ -87,6 +105,7 @@ class ScriptedServer:
         model: str = "scripted-model",
         chunk_size: int = 7,
         port: int = 0,
+        context_window: int | None = None,
     ) -> None:
         if dialect not in DIALECTS:
             raise ValueError(f"unknown dialect {dialect!r}; one of {', '.join(DIALECTS)}")
@@ -98,6 +117,13 @@ class ScriptedServer:
         self.requests: list[Recorded] = []
         # More models to list at /v1/models beside `model`, as a server hosting several would.
         self.extra_models: tuple[str, ...] = ()
+        self.context_window = context_window
+        # ollama: the model's training length in /api/show (Ollama's model_info), and whether its
+        # Modelfile sets num_ctx; without it the window is said only at /api/ps once loaded.
+        self.trained_context = context_window
+        self.ollama_num_ctx_set = True
+        self.over_window: list[Recorded] = []
+        self._loaded = False
         self._lock = threading.Lock()
         self._httpd = _QuietServer(("127.0.0.1", port), _handler_for(self))
         self._thread: threading.Thread | None = None
@@ -125,9 +151,28 @@ class ScriptedServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def over_window_error(self, body: bytes, path: str) -> str | None:
+        """vLLM's refusal when the request does not fit the window (then it is kept in
+        `over_window` as well as in `requests`); None when it fits or there is no window."""
+        if self.context_window is None:
+            return None
+        prompt, asked = count_tokens(body), _max_tokens(body)
+        if prompt + (asked if asked is not None else 1) <= self.context_window:
+            return None
+        with self._lock:
+            self.requests.append(Recorded(path, body, time.time()))
+            self.over_window.append(Recorded(path, body, time.time()))
+        if asked is None:
+            return (f"This model's maximum context length is {self.context_window} tokens. However, your request "
+                    f"has {prompt} input tokens. Please reduce the length of the input messages.")
+        return (f"This model's maximum context length is {self.context_window} tokens. However, you requested "
+                f"{prompt + asked} tokens ({prompt} in the messages, {asked} in the completion). Please reduce "
+                "the length of the messages or completion.")
+
     def next_turn(self, body: bytes, path: str) -> Turn | str:
         """The turn this request plays, or the reason the request fails the scenario."""
         with self._lock:
+            self._loaded = True
             self.requests.append(Recorded(path, body, time.time()))
             if not self.turns:
                 return "scripted server: the scenario has no more turns"
@@ -135,6 +180,57 @@ class ScriptedServer:
         if turn.expect is not None and turn.expect.encode() not in body:
             return f"scripted server: the request does not contain {turn.expect!r}"
         return turn
+
+
+# -- the window: a tokenizer, and what each server says about it -----------------------------
+
+
+def count_tokens(text: str | bytes) -> int:
+    """The scripted server's tokenizer: one token per 3 bytes of UTF-8, rounded up."""
+    raw = text.encode("utf-8") if isinstance(text, str) else text
+    return math.ceil(len(raw) / 3)
+
+
+def _max_tokens(body: bytes) -> int | None:
+    try:
+        value = json.loads(body).get("max_tokens")
+    except (ValueError, AttributeError):
+        return None
+    return value if type(value) is int else None
+
+
+def _model_card(server: ScriptedServer, name: str) -> dict[str, Any]:
+    card: dict[str, Any] = {"id": name, "object": "model"}
+    if server.dialect == "vllm" and server.context_window is not None:
+        card["max_model_len"] = server.context_window
+    return card
+
+
+def _props(server: ScriptedServer) -> dict[str, Any]:
+    settings = {"id": 0, "n_ctx": server.context_window, "params": {"temperature": 0.8}}
+    return {"default_generation_settings": settings, "total_slots": 1, "model_path": f"/models/{server.model}.gguf"}
+
+
+def _ollama_show(server: ScriptedServer) -> dict[str, Any]:
+    parameters = 'stop                           "<|im_end|>"'
+    if server.ollama_num_ctx_set:
+        parameters = f"num_ctx                        {server.context_window}\n{parameters}"
+    info = {"general.architecture": "llama", "llama.context_length": server.trained_context}
+    return {"parameters": parameters, "details": {"format": "gguf", "family": "llama"}, "model_info": info,
+            "capabilities": ["completion", "tools"]}
+
+
+def _tokenized(server: ScriptedServer, request: dict[str, Any]) -> dict[str, Any] | None:
+    """A /tokenize answer in the dialect's server's shape; None for a request of the wrong shape."""
+    key = "prompt" if server.dialect == "vllm" else "content"
+    text = request.get(key)
+    if not isinstance(text, str):
+        return None
+    raw = text.encode("utf-8")
+    tokens = [sum(raw[i : i + 3]) for i in range(0, len(raw), 3)]  # an id per 3-byte piece
+    if server.dialect == "vllm":
+        return {"count": len(tokens), "max_model_len": server.context_window, "tokens": tokens}
+    return {"tokens": tokens}
 
 
 # -- encoding a turn as a given server would ------------------------------------------------
@@ -199,8 +295,10 @@ def _finish_reason(turn: Turn, dialect: str) -> str:
     return "tool_calls" if turn.calls and dialect in ("vllm", "llamacpp") else "stop"
 
 
-def _usage(request_body: bytes, content: str) -> dict[str, int]:
-    prompt, completion = len(request_body) // 4, max(1, len(content) // 4)
+def _usage(server: ScriptedServer, request_body: bytes, content: str) -> dict[str, int]:
+    # Without a window, the byte count Freehold's own estimate also uses; with one, the tokenizer.
+    prompt = count_tokens(request_body) if server.context_window is not None else len(request_body) // 4
+    completion = max(1, len(content) // 4)
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
@@ -220,7 +318,7 @@ def stream_chunks(server: ScriptedServer, turn: Turn, request_body: bytes) -> li
         out += [chunk({"tool_calls": calls}) for calls in _native_calls(turn, dialect, server.chunk_size)]
     out.append(chunk({}, _finish_reason(turn, dialect)))
     if dialect in ("vllm", "ollama"):
-        usage = _usage(request_body, content)
+        usage = _usage(server, request_body, content)
         out.append({"id": "chatcmpl-scripted", "object": "chat.completion.chunk", "choices": [], "usage": usage})
     return out
 
@@ -238,7 +336,7 @@ def whole_response(server: ScriptedServer, turn: Turn, request_body: bytes) -> d
         ]
     choice = {"index": 0, "message": message, "finish_reason": _finish_reason(turn, dialect)}
     return {"id": "chatcmpl-scripted", "object": "chat.completion", "model": server.model,
-            "choices": [choice], "usage": _usage(request_body, content)}
+            "choices": [choice], "usage": _usage(server, request_body, content)}
 
 
 # -- HTTP ---------------------------------------------------------------------------------
@@ -262,16 +360,27 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             server.requests.append(Recorded(self.path, b"", time.time()))
-            if self.path.rstrip("/").endswith("/models"):
+            windowed, path = server.context_window is not None, self.path.split("?")[0].rstrip("/")
+            if path.endswith("/models"):
                 names = (server.model, *server.extra_models)
-                self._send_json(200, {"object": "list", "data": [{"id": n, "object": "model"} for n in names]})
+                self._send_json(200, {"object": "list", "data": [_model_card(server, n) for n in names]})
+            elif path == "/props" and windowed and server.dialect == "llamacpp":
+                self._send_json(200, _props(server))
+            elif path == "/api/ps" and windowed and server.dialect == "ollama":
+                running = [{"name": server.model, "model": server.model, "context_length": server.context_window}]
+                self._send_json(200, {"models": running if server._loaded else []})
             else:
                 self._send_json(404, {"error": {"message": f"no route {self.path}"}})
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            if not self.path.rstrip("/").endswith("/chat/completions"):
-                self._send_json(404, {"error": {"message": f"no route {self.path}"}})
+            path = self.path.split("?")[0].rstrip("/")
+            if not path.endswith("/chat/completions"):
+                self._serve_probe(path, body)
+                return
+            refused = server.over_window_error(body, self.path)
+            if refused is not None:
+                self._send_json(400, {"error": {"message": refused, "type": "BadRequestError", "code": 400}})
                 return
             turn = server.next_turn(body, self.path)
             if isinstance(turn, str):
@@ -282,6 +391,28 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                 self._stream(stream_chunks(server, turn, body))
             else:
                 self._send_json(200, whole_response(server, turn, body))
+
+        def _serve_probe(self, path: str, body: bytes) -> None:
+            """POST /tokenize (vllm, llamacpp) and /api/show (ollama), with a window; else 404."""
+            server.requests.append(Recorded(self.path, body, time.time()))
+            try:
+                request = json.loads(body or b"{}")
+            except ValueError:
+                request = None
+            windowed = server.context_window is not None and isinstance(request, dict)
+            if windowed and path == "/tokenize" and server.dialect in ("vllm", "llamacpp"):
+                answer = _tokenized(server, request)
+                if answer is None:
+                    self._send_json(400, {"error": {"message": "this server tokenizes another request shape"}})
+                else:
+                    self._send_json(200, answer)
+            elif windowed and path == "/api/show" and server.dialect == "ollama":
+                if request.get("model") in (server.model, f"{server.model}:latest"):
+                    self._send_json(200, _ollama_show(server))
+                else:
+                    self._send_json(404, {"error": f"model '{request.get('model')}' not found"})
+            else:
+                self._send_json(404, {"error": {"message": f"no route {self.path}"}})
 
         def _fault(self, fault: str) -> None:
             if fault == "http_500":
@@ -327,7 +458,9 @@ def load_scenario(path: str) -> ScriptedServer:
     with open(path, encoding="utf-8") as f:
         data = json.load(f)
     turns = [Turn.from_dict(t) for t in data["turns"]]
-    return ScriptedServer(turns, data.get("dialect", "vllm"), data.get("reasoning_style"), data.get("model", "scripted-model"))
+    model = data.get("model", "scripted-model")
+    return ScriptedServer(turns, data.get("dialect", "vllm"), data.get("reasoning_style"), model,
+                          context_window=data.get("context_window"))
 
 
 def main(argv: list[str]) -> int:
@@ -339,7 +472,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     server = load_scenario(args.scenario)
     if args.port:
-        server = ScriptedServer(server.turns, server.dialect, server.reasoning_style, server.model, port=args.port)
+        server = ScriptedServer(server.turns, server.dialect, server.reasoning_style, server.model, port=args.port,
+                                context_window=server.context_window)
     print(server.url, flush=True)
     try:
         server._httpd.serve_forever()

@@ -39,7 +39,15 @@ def test_the_oldest_tool_results_are_cut_first_and_the_latest_kept():
     assert [m.role for m in fitted] == [m.role for m in messages]  # nothing dropped: the call/result pairs stay whole
 
 
-def test_when_nothing_more_can_go_the_run_stops_with_one_clear_line():
+def test_a_newest_result_too_big_alone_keeps_its_head_and_tail():
     messages = conversation([100, 20_000])
+    fitted = fit(messages, [], count, Limit(4096, "test", 1024))
+    newest = fitted[-1].content
+    assert count(fitted, []) <= 3072 and "characters omitted" in newest
+    assert newest.startswith("x" * 100) and newest.endswith("x" * 100)
+
+
+def test_when_nothing_more_can_go_the_run_stops_with_one_clear_line():
+    messages = [Message("system", "s" * 40_000), Message("user", "Fix it.")]
     with pytest.raises(ContextFull, match=r"window is 4096 \(vLLM /v1/models max_model_len\) with 1024 kept"):
         fit(messages, [], count, Limit(4096, "vLLM /v1/models max_model_len", 1024))

@@ -37,6 +37,8 @@ class Endpoint:
     stream: bool = True
     temperature: float | None = None
     max_tokens: int | None = None
+    # The model profile's sampling defaults, as this server names them (see app.sampling_for).
+    sampling: tuple[tuple[str, float | int], ...] = ()
 
 
 class _Retryable(Exception):
@@ -55,6 +57,7 @@ def request_body(endpoint: Endpoint, messages: Sequence[Message], tools: Sequenc
         body["temperature"] = endpoint.temperature
     if endpoint.max_tokens is not None:
         body["max_tokens"] = endpoint.max_tokens
+    body.update((k, v) for k, v in endpoint.sampling if k not in body)
     if tools:
         body["tools"] = [tool.schema() for tool in tools]
     body["messages"] = [m.to_openai() for m in messages]
@@ -83,6 +86,11 @@ class OpenAICompatModel:
     def where(self) -> str:
         """Where the model runs, for the session and the audit log."""
         return self.endpoint.base_url
+
+    @property
+    def http(self) -> httpx.Client:
+        """The client every request to this endpoint goes through (the egress transport's)."""
+        return self._http()
 
     def complete(self, messages: Sequence[Message], tools: Sequence[Tool]) -> Reply:
         self.ensure_model()

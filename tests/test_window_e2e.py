@@ -1,0 +1,48 @@
+"""The issue's "done when" for windows: against a server reporting a 4k-token window, Freehold
+budgets to it and never sends a request over it; what cannot fit ends the run in one line."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import run_freehold
+
+from freehold.testing import Call, ScriptedServer, Turn
+
+
+def test_a_long_session_on_a_4k_window_never_sends_a_request_over_it(repo, env):
+    (repo / "big.py").write_text("".join(f"value_{i} = {i}  # a line of some length to fill the window\n"
+                                         for i in range(40)))  # ~2.6 kB: one fits beside the fixed part, two do not
+    turns = [Turn("", (Call("Read", {"file_path": "big.py"}),)) for _ in range(4)] + [Turn("Read it four times.")]
+    with ScriptedServer(turns, context_window=4096) as server:
+        run = run_freehold(["-p", "Read big.py four times.", "--endpoint", server.url, "--model", "m",
+                            "--permission-mode", "auto", "--output-format", "json"], repo, env)
+    assert run.code == 0, run.stderr
+    assert json.loads(run.stdout.splitlines()[-1])["result"] == "Read it four times."
+    assert server.over_window == []  # not one request over the window
+    bodies = [json.loads(r.body) for r in server.chat_requests]
+    assert len(bodies) == 5
+    # Each Read result would not fit beside the others: the older ones went out as stubs.
+    last = [m["content"] for m in bodies[-1]["messages"] if m["role"] == "tool"]
+    assert last[-1].startswith("     1\tvalue_0 = 0") and all(c.startswith("[output removed") for c in last[:-1])
+
+
+def test_a_result_too_big_for_the_window_alone_goes_out_as_its_head_and_tail(repo, env):
+    turns = [Turn("", (Call("Read", {"file_path": "huge.py"}),)), Turn("Done.")]
+    (repo / "huge.py").write_text("x = 1  # padding padding padding padding padding\n" * 1000)
+    with ScriptedServer(turns, context_window=4096) as server:
+        run = run_freehold(["-p", "Read huge.py.", "--endpoint", server.url, "--model", "m",
+                            "--permission-mode", "auto"], repo, env)
+    assert run.code == 0, run.stderr
+    assert server.over_window == []
+    result = [m for m in json.loads(server.chat_requests[-1].body)["messages"] if m["role"] == "tool"][-1]
+    assert result["content"].startswith("     1\tx = 1") and "characters omitted" in result["content"]
+
+
+def test_what_cannot_fit_stops_in_one_line_before_it_is_sent(repo, env):
+    with ScriptedServer([Turn("never reached")], context_window=4096) as server:
+        run = run_freehold(["-p", "Summarize: " + "word " * 8000, "--endpoint", server.url, "--model", "m"],
+                           repo, env)
+    assert run.code == 1 and "Traceback" not in run.stderr
+    assert "window is 4096 (vLLM /v1/models max_model_len)" in run.stderr
+    assert server.over_window == [] and server.chat_requests == []
