@@ -75,3 +75,14 @@ def test_a_file_that_is_not_a_model_is_one_line_and_exit_2(repo, env, tmp_path):
     bogus.write_text("hello")
     run = run_freehold(["-p", "x", "--model-file", str(bogus)], repo, env)
     assert run.code == 2 and "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1
+
+
+def test_the_prompt_as_rendered_is_in_the_audit_log(tiny, repo, env, tmp_path):
+    run = run_freehold(["-p", "Say hello.", "--model-file", str(tiny), "--max-turns", "1"], repo,
+                       local_env(env, tmp_path, "auto"))
+    assert "Traceback" not in run.stderr
+    log = tmp_path / "home" / "audit" / "log.jsonl"
+    requests = [r for r in map(json.loads, log.read_text().splitlines()) if r["type"] == "model_request"]
+    assert len(requests) == 1 and requests[0]["endpoint"] == tiny.resolve().as_uri()
+    body = requests[0]["body"]
+    assert body.startswith("<|im_start|>system") and "Say hello." in body and "<tools>" in body

@@ -43,6 +43,8 @@ def show(policy: Policy, settings: Settings, asked: Settings) -> str:
 
     row("models.allow", list(policy.models_allow) if policy.models_allow is not None else "any endpoint",
         policy.models_allow is not None, "not restricted")
+    row("models.pull_from", list(policy.models_pull_from) if policy.models_pull_from is not None else "any origin",
+        policy.models_pull_from is not None, "not restricted")
     row("network.tools", settings.network_tools, "network_tools" in policy.set_keys, settings.origin("network_tools"))
     row("network.proxy", policy.network_proxy or "none (direct)", policy.network_proxy is not None, "default")
     row("files.deny_read", list(policy.deny_read), bool(policy.deny_read), "not restricted")
