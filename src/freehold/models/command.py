@@ -238,11 +238,10 @@ def _probed(row: Row, settings: Settings, policy: Policy) -> Row:
     endpoint = replace(_endpoint(settings), max_retries=0, timeout=min(settings.timeout, 10.0))
     model = OpenAICompatModel(endpoint, transport=egress_transport(policy))
     try:
-        # The client's own GET /models and its httpx client, until it offers them publicly.
-        served = model._with_retries(model._list_models)
+        served = model.served_models()
         row = replace(row, note=f"{row.note}; serves: {', '.join(served) or 'nothing'}")
         name = model.ensure_model()
-        return _with_window(replace(row, name=name), name, settings, model._http())
+        return _with_window(replace(row, name=name), name, settings, model.http)
     except FreeholdError as exc:
         return replace(row, note=f"{row.note}; probe: {exc}")
     finally:

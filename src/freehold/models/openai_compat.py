@@ -104,9 +104,13 @@ class OpenAICompatModel:
             self.endpoint = replace(self.endpoint, model=self.served_model())
         return self.endpoint.model or ""
 
+    def served_models(self) -> list[str]:
+        """Every model the server lists (GET {endpoint}/models), with the usual retries."""
+        return self._with_retries(self._list_models)  # type: ignore[no-any-return]
+
     def served_model(self) -> str:
         """The one model the server serves, for when none was configured."""
-        listing = self._with_retries(self._list_models)
+        listing = self.served_models()
         if len(listing) == 1:
             return listing[0]
         found = ", ".join(listing) or "none"
