@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from freehold.cli import main
 from freehold.errors import FreeholdError
-from freehold.models.command import model_rows, models_command
+from freehold.models.command import model_rows
 from freehold.models.pull import resolve
 
 MODEL = b"GGUF\x03\x00\x00\x00" + random.Random(6).randbytes(300_000)
@@ -132,13 +133,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def freehold(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """`freehold models ...` in this process, errors handled as cli.main handles them: one line
-    on stderr and the error's exit code. Anything but a FreeholdError fails the test."""
-    try:
-        code = models_command(argv)
-    except FreeholdError as exc:
-        print(f"freehold: {exc}", file=sys.stderr)
-        code = exc.exit_code
+    """`freehold models ...` in this process, through the real command line (one line on stderr for an error)."""
+    code = main(["models", *argv])
     out = capsys.readouterr()
     return code, out.out, out.err
 

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import json
 import socket
-import sys
 from collections.abc import Sequence
 
 import pytest
 
-from freehold.errors import FreeholdError
+from freehold.cli import main
 from freehold.messages import Message, Reply, ToolCall
-from freehold.models.command import qualify_command
-from freehold.models.qualify import CASES, LONG_TEXT, TOOLS, UNICODE_TEXT, Report, render_table, run_battery
+from freehold.models.qualify import (
+    CASES,
+    LONG_TEXT,
+    TOOLS,
+    UNICODE_TEXT,
+    Report,
+    render_table,
+    run_battery,
+)
 from freehold.testing import Call, ScriptedServer, Turn
 from freehold.tools.base import Tool
 
@@ -56,12 +62,8 @@ def clean(tmp_path, monkeypatch):
 
 
 def freehold(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """`freehold qualify ...` in this process, errors handled as cli.main handles them."""
-    try:
-        code = qualify_command(argv)
-    except FreeholdError as exc:
-        print(f"freehold: {exc}", file=sys.stderr)
-        code = exc.exit_code
+    """`freehold qualify ...` in this process, through the real command line (one line on stderr for an error)."""
+    code = main(["qualify", *argv])
     out = capsys.readouterr()
     return code, out.out, out.err
 

@@ -62,23 +62,19 @@ class Policy:
 
     def endpoint_rule(self, url: str) -> tuple[bool, str]:
         """Whether prompts may be sent to `url`, and the rule that decides."""
-        if self.models_allow is None:
-            return True, "no policy restricts model endpoints" if not self.active else \
-                f"{self.path} sets no [models] allow"
-        origin = origin_of(url)
-        if origin in self.models_allow:
-            return True, f"{self.path}: [models] allow includes {origin}"
-        return False, f"{self.path}: [models] allow does not include {origin}"
+        return self._origin_rule(url, self.models_allow, "allow", "model endpoints")
 
     def pull_rule(self, url: str) -> tuple[bool, str]:
         """Whether `freehold models pull` may download from `url`, and the rule that decides."""
-        if self.models_pull_from is None:
-            return True, "no policy restricts model downloads" if not self.active else \
-                f"{self.path} sets no [models] pull_from"
+        return self._origin_rule(url, self.models_pull_from, "pull_from", "model downloads")
+
+    def _origin_rule(self, url: str, allowed: tuple[str, ...] | None, key: str, what: str) -> tuple[bool, str]:
+        if allowed is None:
+            return True, f"no policy restricts {what}" if not self.active else f"{self.path} sets no [models] {key}"
         origin = origin_of(url)
-        if origin in self.models_pull_from:
-            return True, f"{self.path}: [models] pull_from includes {origin}"
-        return False, f"{self.path}: [models] pull_from does not include {origin}"
+        if origin in allowed:
+            return True, f"{self.path}: [models] {key} includes {origin}"
+        return False, f"{self.path}: [models] {key} does not include {origin}"
 
     def check_mode(self, mode: str) -> tuple[bool, str]:
         if self.max_mode is None or MODES_BY_REACH.index(mode) <= MODES_BY_REACH.index(self.max_mode):
