@@ -46,3 +46,32 @@ def test_what_cannot_fit_stops_in_one_line_before_it_is_sent(repo, env):
     assert run.code == 1 and "Traceback" not in run.stderr
     assert "window is 4096 (vLLM /v1/models max_model_len)" in run.stderr
     assert server.over_window == [] and server.chat_requests == []
+
+
+def test_the_fixed_part_over_a_quarter_of_the_window_is_warned_about(repo, env):
+    with ScriptedServer([Turn("Hi.")], context_window=4096) as server:
+        run = run_freehold(["-p", "Hi.", "--endpoint", server.url, "--model", "m"], repo, env)
+    assert run.code == 0
+    warning = [line for line in run.stderr.splitlines() if "system prompt and tool schemas take" in line]
+    assert len(warning) == 1 and "of the model's 4096 tokens" in warning[0]
+
+
+def test_profile_sampling_is_sent_as_each_server_names_it():
+    from freehold.app import sampling_for
+    from freehold.config import Settings
+    from freehold.models.profiles import profile_for
+
+    qwen = profile_for("Qwen/Qwen2.5-Coder-32B-Instruct")
+    assert dict(sampling_for(qwen, "vllm", Settings())) == {
+        "temperature": 0.7, "top_p": 0.8, "top_k": 20, "repetition_penalty": 1.05}
+    assert dict(sampling_for(qwen, "llamacpp", Settings()))["repeat_penalty"] == 1.05
+    assert dict(sampling_for(qwen, "ollama", Settings())) == {"temperature": 0.7, "top_p": 0.8}
+    assert "temperature" not in dict(sampling_for(qwen, "", Settings(temperature=0.1)))
+
+
+def test_the_profile_is_chosen_by_the_model_name_and_its_sampling_sent(repo, env):
+    with ScriptedServer([Turn("Hi.")], context_window=32768, model="qwen2.5-coder-7b-instruct") as server:
+        run = run_freehold(["-p", "Hi.", "--endpoint", server.url], repo, env)
+    assert run.code == 0, run.stderr
+    body = json.loads(server.chat_requests[0].body)
+    assert (body["temperature"], body["top_p"], body["top_k"], body["repetition_penalty"]) == (0.7, 0.8, 20, 1.05)
