@@ -185,20 +185,22 @@ def budgeted(model: Any, settings: Settings, workspace: Workspace) -> Any:
     window = negotiate(model.http, model.where, model.name, profile, settings.context_window)
     counter = TokenCounter(model.http, model.where, model.name, server=window.server)
     model.endpoint = replace(model.endpoint, sampling=sampling_for(profile, window.server, settings))
-    reserve = settings.max_tokens or min(4096, window.tokens // 4)
+    limit = Limit(window.tokens, window.source, settings.max_tokens or min(4096, window.tokens // 4))
     sent = [0]  # the size of the last body counted: the one that goes out
 
     def count(messages: Any, tools: Any) -> int:
+        # The estimate errs high: when even it fits, the server's tokenizer need not be asked.
         body = request_body(model.endpoint, messages, tools)
         sent[0] = len(body)
-        return counter.count(body.decode())
+        estimate = counter.estimate(body.decode())
+        return estimate if estimate <= limit.prompt else counter.count(body.decode())
 
     def calibrate(reply: Any) -> None:
         if not reply.usage.estimated:
             counter.calibrate(sent[0], reply.usage.input_tokens)
 
-    _warn_about(window, over_share(counter.count(fixed_part(model, workspace)), window))
-    return BudgetedModel(model, count, Limit(window.tokens, window.source, reserve), on_reply=calibrate)
+    _warn_about(window, over_share(counter.estimate(fixed_part(model, workspace)), window))
+    return BudgetedModel(model, count, limit, on_reply=calibrate)
 
 
 # What each kind of server calls a sampling setting; a setting a server may reject is left out.
