@@ -354,6 +354,10 @@ class _QuietServer(ThreadingHTTPServer):
 def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes; with Nagle on, a kept-alive connection
+        # waits out the client's delayed ACK (40 ms) on every answer. Real servers set
+        # TCP_NODELAY too (uvicorn, llama-server).
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read requests, not logs
             pass
