@@ -75,3 +75,17 @@ def test_the_profile_is_chosen_by_the_model_name_and_its_sampling_sent(repo, env
     assert run.code == 0, run.stderr
     body = json.loads(server.chat_requests[0].body)
     assert (body["temperature"], body["top_p"], body["top_k"], body["repetition_penalty"]) == (0.7, 0.8, 20, 1.05)
+
+
+def test_the_remembered_body_size_is_the_exact_size_of_the_body():
+    from freehold.app import body_size
+    from freehold.messages import Message, ToolCall
+    from freehold.models.openai_compat import Endpoint, request_body
+    from freehold.tools import default_tools
+
+    endpoint = Endpoint("http://127.0.0.1:1/v1", "m", sampling=(("top_p", 0.8),))
+    messages = [Message("system", "sé\u2028"), Message("user", 'a\n"b"\\'),
+                Message("assistant", "", (ToolCall("c1", "Read", '{"file_path": "ü"}'),)),
+                Message("tool", "x" * 100, tool_call_id="c1", is_error=True)]
+    for n in range(len(messages) + 1):
+        assert body_size(endpoint, messages[:n], default_tools()) == len(request_body(endpoint, messages[:n], default_tools()))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import json
+import math
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -190,10 +193,13 @@ def budgeted(model: Any, settings: Settings, workspace: Workspace) -> Any:
 
     def count(messages: Any, tools: Any) -> int:
         # The estimate errs high: when even it fits, the server's tokenizer need not be asked.
-        body = request_body(model.endpoint, messages, tools)
-        sent[0] = len(body)
-        estimate = counter.estimate(body.decode())
-        return estimate if estimate <= limit.prompt else counter.count(body.decode())
+        # Its size is summed from each message's encoded size, remembered: the conversation only
+        # grows, so a turn costs the new messages, not the whole body serialized again.
+        sent[0] = body_size(model.endpoint, messages, tools)
+        estimate = math.ceil(sent[0] / counter.bytes_per_token())
+        if estimate <= limit.prompt:
+            return estimate
+        return counter.count(request_body(model.endpoint, messages, tools).decode())
 
     def calibrate(reply: Any) -> None:
         if not reply.usage.estimated:
@@ -201,6 +207,24 @@ def budgeted(model: Any, settings: Settings, workspace: Workspace) -> Any:
 
     _warn_about(window, over_share(counter.estimate(fixed_part(model, workspace)), window))
     return BudgetedModel(model, count, limit, on_reply=calibrate)
+
+
+def body_size(endpoint: Any, messages: Any, tools: Any) -> int:
+    """The byte length of `request_body(endpoint, messages, tools)`, from remembered parts."""
+    key = (endpoint, tuple(tool.name for tool in tools))
+    if key not in _fixed_sizes:
+        from freehold.models.openai_compat import request_body
+
+        _fixed_sizes[key] = len(request_body(endpoint, [], tools))
+    return _fixed_sizes[key] + sum(_message_size(m) for m in messages) + max(len(messages) - 1, 0)
+
+
+_fixed_sizes: dict[tuple[Any, ...], int] = {}
+
+
+@functools.lru_cache(maxsize=4096)
+def _message_size(message: Message) -> int:
+    return len(json.dumps(message.to_openai(), ensure_ascii=False, separators=(",", ":")).encode())
 
 
 # What each kind of server calls a sampling setting; a setting a server may reject is left out.
