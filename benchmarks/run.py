@@ -240,7 +240,7 @@ How each is measured:
   costs about 25–30 ms per five-turn session (an fsync per record, every request body hashed
   and written whole, the signed checkpoint), and since the scripted server stopped waiting out
   delayed ACKs (TCP_NODELAY, 2026-11-22) the session it is measured against takes ~300 ms,
-  not ~450 ms, so the same cost is now ~10 % of it (it was 2–6 % before).
+  not ~450 ms, so the same cost is now 7–10 % of it (it was 2–6 % before).
 - audit append, checkpoint, open, verify: `benchmarks/audit_append.py`'s measurements, on this
   machine's disk (ext4 on a virtual disk: fsync is cheap here; a spinning disk costs more).
 - kill -9 loop: the last run of `python benchmarks/audit_crash.py` (1,000 writers killed at
