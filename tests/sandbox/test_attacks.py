@@ -401,9 +401,10 @@ def test_command_moves_git_away(ws: Workspace) -> None:
 
 def test_command_points_git_at_a_config_it_wrote(ws: Workspace) -> None:
     """A command writing .git/commondir (where git finds config and hooks): host git obeys only .git/config."""
-    bash(ws, "mkdir evil && cp -r .git/. evil/ && "
-             "printf '[core]\\n\\thooksPath = evil-hooks\\n\\tfsmonitor = touch fsmonitor-ran\\n' >> evil/config; "
-             "echo ../evil > .git/commondir")
+    out = bash(ws, "mkdir evil && cp -r .git/. evil/ && "
+                   "printf '[core]\\n\\thooksPath = evil-hooks\\n\\tfsmonitor = touch fsmonitor-ran\\n' >> evil/config; "
+                   "echo ../evil > .git/commondir")
+    assert "Note: the sandbox removed .git/commondir" in out  # and the model is told
     hooks = subprocess.run(["git", "-C", str(ws.root), "config", "--get", "core.hooksPath"], check=False,
                            capture_output=True, text=True, timeout=BOUND, env=dict(os.environ, GIT_CONFIG_NOSYSTEM="1"))
     assert "evil-hooks" not in hooks.stdout
