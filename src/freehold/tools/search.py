@@ -378,6 +378,16 @@ def _newest_first(paths: list[Path]) -> list[Path]:
 # ---- choosing files, as rg does
 
 
+def workspace_files(ws: Workspace) -> list[str]:
+    """The workspace's files as rg would search them (git-ignored and hidden ones left out),
+    relative to its root, minus any the model may not read: what the code index holds."""
+    kept = []
+    for candidate in _candidates(ws, ws.root, hidden_dirs=False, ignored=False):
+        if not candidate.hidden and ws.read_denied(candidate.path) is None:
+            kept.append(candidate.path.relative_to(ws.root).as_posix())
+    return kept
+
+
 def _candidates(ws: Workspace, root: Path, *, hidden_dirs: bool, ignored: bool) -> list[_Candidate]:
     """Files under `root`, sorted: never inside .git, inside hidden directories only with `hidden_dirs`,
     and git-ignored files (outside ignored directories) only with `ignored`, marked as such."""
