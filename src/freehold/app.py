@@ -16,6 +16,7 @@ from freehold.agent.session import Session, SessionStore
 from freehold.audit.recorder import NullRecorder, Recorder
 from freehold.config import Settings, data_home, user_config_path
 from freehold.errors import SessionError, UsageError
+from freehold.index.live import LiveIndex, map_block
 from freehold.messages import Message
 from freehold.models.openai_compat import Endpoint, OpenAICompatModel
 from freehold.policy.org import Policy
@@ -78,7 +79,7 @@ def sandbox_state(workspace: Workspace, policy: Policy) -> str:
 
 
 def open_session(store: SessionStore, workspace: Workspace, model: Any,
-                 options: RunOptions) -> tuple[Session, bool]:
+                 options: RunOptions, search: bool = False) -> tuple[Session, bool]:
     """The session to run in: the one asked for (checked before any network call), or a new one."""
     cwd = str(workspace.root)
     resumed = None
@@ -90,7 +91,7 @@ def open_session(store: SessionStore, workspace: Workspace, model: Any,
     if resumed is not None:
         return resumed, True
     session = store.create(cwd, model.name, model.where)
-    session.add(Message("system", system_prompt(workspace)))
+    session.add(Message("system", system_prompt(workspace, search=search)))
     return session, False
 
 
@@ -209,6 +210,12 @@ def budgeted(model: Any, settings: Settings, workspace: Workspace) -> Any:
     return BudgetedModel(model, count, limit, on_reply=calibrate)
 
 
+def map_tokens(settings: Settings, model: Any) -> int:
+    """The first prompt's repository map: as configured, but a sixteenth of the window at most."""
+    limit = getattr(model, "limit", None)
+    return min(settings.map_tokens, limit.prompt // 16) if limit is not None else settings.map_tokens
+
+
 def body_size(endpoint: Any, messages: Any, tools: Any) -> int:
     """The byte length of `request_body(endpoint, messages, tools)`, from remembered parts."""
     key = (endpoint, tuple(tool.name for tool in tools))
@@ -278,20 +285,25 @@ def run_headless(settings: Settings, policy: Policy, cwd: Path, prompt: str, emi
     audit = Recorder(log) if log is not None else NullRecorder()
     model = build_model(settings, policy, options, audit)
     try:
-        session, resumed = open_session(store, workspace, model, options)
+        session, resumed = open_session(store, workspace, model, options, search=settings.index)
         audit.session_id = session.id
         audit.session_start(cwd=str(workspace.root), model=model.name, endpoint=model.where,
                             permission_mode=settings.permission_mode, policy_sha256=policy.sha256, resumed=resumed,
                             sandbox=sandbox_state(workspace, policy))
-        toolbox = Toolbox(default_tools(), workspace)
+        live = LiveIndex(workspace, data_home()).start() if settings.index else None
+        toolbox = Toolbox(default_tools() + ([live.tool()] if live else []), workspace)
         emit(SessionStarted(session.id, str(workspace.root), model.name, tuple(t.name for t in toolbox.tools),
                             settings.permission_mode, resumed))
         decide = gate(permissions_for(settings, policy, workspace), approver=None)  # headless: no one to ask
-        agent = Agent(budgeted(model, settings, workspace), toolbox, session, decide, emit, settings.max_turns, audit=audit)
+        fitted = budgeted(model, settings, workspace)
+        agent = Agent(fitted, toolbox, session, decide, emit, settings.max_turns, audit=audit)
         redactor = build_redactor(settings, store, session)
         if redactor is not None:
             agent.redactor = redactor
-        done = agent.run(prompt)
+        context = ""
+        if live is not None and not resumed:  # a new task: show the model where to look
+            context = map_block(live.repo_map(prompt, map_tokens(settings, fitted), settings.index_wait))
+        done = agent.run(prompt, context)
         audit.session_end(done)
         emit(done)
         if agent.failure is not None:

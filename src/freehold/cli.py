@@ -22,6 +22,7 @@ commands: freehold policy show | freehold policy check URL
           freehold audit verify [--checkpoint FILE] | audit show SESSION_ID | audit export
           freehold models pull NAME|URL [--sha256 HEX] [--to DIR] | models list [--probe]
           freehold qualify [--endpoint URL] [--model NAME | --model-file PATH.gguf] [--runs N]
+          freehold map [--tokens N] [QUERY] | search QUERY | locate [--top K] [--format json] ISSUE|@FILE
 exit codes: 0 success, 1 run failed, 2 bad usage or config, 3 refused by policy,
             4 model endpoint unreachable, 130 interrupted
 environment: FREEHOLD_ENDPOINT, FREEHOLD_MODEL, FREEHOLD_API_KEY, FREEHOLD_HOME, ...
@@ -82,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
             from freehold.models.command import models_command
 
             return models_command(argv[1:])
+        if argv[:1] in (["map"], ["search"], ["locate"]):
+            from freehold.index import command
+
+            return getattr(command, f"{argv[0]}_command")(argv[1:])
         if argv[:1] == ["qualify"]:
             from freehold.models.command import qualify_command
 

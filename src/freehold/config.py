@@ -54,6 +54,13 @@ class Settings:
     allow_rules: tuple[tuple[str, str], ...] = ()
     ask_rules: tuple[tuple[str, str], ...] = ()
     deny_rules: tuple[tuple[str, str], ...] = ()
+    # The code index (freehold/index): built in the background for the Search tool and the map.
+    index: bool = True
+    # Tokens of repository map before the first prompt of a task (0: none); a sixteenth of the
+    # window at most.
+    map_tokens: int = 1024
+    # Seconds the first prompt waits for the index before going without a map.
+    index_wait: float = 2.0
     # Where each setting that is not a default came from, e.g. "flag", "environment FREEHOLD_MODEL".
     origins: tuple[tuple[str, str], ...] = ()
 
@@ -86,6 +93,9 @@ FILE_KEYS: dict[tuple[str, str], str] = {
     ("files", "deny_write"): "deny_write",
     ("files", "builtin_deny_read"): "builtin_deny_read",
     ("sandbox", "expose"): "sandbox_expose",
+    ("index", "enabled"): "index",
+    ("index", "map_tokens"): "map_tokens",
+    ("index", "wait"): "index_wait",
     ("permissions", "allow"): "allow_rules",
     ("permissions", "ask"): "ask_rules",
     ("permissions", "deny"): "deny_rules",
@@ -105,6 +115,8 @@ ENV_KEYS = {
     "FREEHOLD_MODEL_FILE": "model_file",
     "FREEHOLD_CONTEXT_WINDOW": "context_window",
     "FREEHOLD_THREADS": "threads",
+    "FREEHOLD_INDEX": "index",
+    "FREEHOLD_MAP_TOKENS": "map_tokens",
 }
 # A project's config comes with its repository: a secret there would be committed and shared,
 # and a repository must not widen what the agent may reach on the machine that runs it.
@@ -272,6 +284,8 @@ def _check(settings: Settings) -> Settings:
         raise UsageError(f'[model] runtime must be "server" or "llama.cpp", got {settings.runtime!r}')
     if settings.context_window is not None and settings.context_window < 512:
         raise UsageError(f"context window must be at least 512 tokens, got {settings.context_window}")
+    if settings.map_tokens < 0 or settings.index_wait < 0:
+        raise UsageError("[index] map_tokens and wait must be >= 0")
     if settings.network_tools not in ("none", "allow"):
         raise UsageError(f'[network] tools must be "none" or "allow", got {settings.network_tools!r}')
     if settings.endpoint is not None and not settings.endpoint.startswith(("http://", "https://")):

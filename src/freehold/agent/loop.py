@@ -59,13 +59,16 @@ class Agent:
     # How many of the redactor's (placeholder, value) pairs the session store already has.
     _saved_pairs: int = field(default=0, init=False, repr=False)
 
-    def run(self, prompt: str) -> RunFinished:
+    def run(self, prompt: str, context: str = "") -> RunFinished:
+        """Work on `prompt` until the model answers. `context` (the repository map) goes before
+        the prompt in the message the model sees; the audit's user_prompt is the prompt alone,
+        and the model_request record holds both."""
         started = time.monotonic()
         usage = Usage()
         self.failure = None
         text = self.redactor.redact(prompt)
         self.audit.user_prompt(text)
-        self._add(Message("user", text))
+        self._add(Message("user", self.redactor.redact(context) + text if context else text))
         for turn in range(1, self.max_turns + 1):
             try:
                 reply = self._ask()

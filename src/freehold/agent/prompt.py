@@ -13,7 +13,7 @@ You are Freehold, a coding agent working in the repository at {root}. You comple
 software task by calling tools; the user sees your final message.
 
 How to work:
-- Locate before you read: Grep for identifiers or error text, Glob for file names.
+- Locate before you read: {locate}
 - Read a file before you edit it. In Edit, copy old_string exactly from the file, without \
 the line-number prefixes that Read shows.
 - Make the smallest change that solves the task, in the code's existing style.
@@ -24,5 +24,10 @@ summary: what you changed, how you checked it, and anything left open.
 """
 
 
-def system_prompt(workspace: Workspace) -> str:
-    return SYSTEM_PROMPT.format(root=workspace.root)
+LOCATE = "Grep for identifiers or error text, Glob for file names."
+LOCATE_WITH_INDEX = ("Search the code index for names or words, Grep for exact patterns and error text, Glob for "
+                     "file names.")
+
+
+def system_prompt(workspace: Workspace, search: bool = False) -> str:
+    return SYSTEM_PROMPT.format(root=workspace.root, locate=LOCATE_WITH_INDEX if search else LOCATE)
