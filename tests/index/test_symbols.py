@@ -943,3 +943,29 @@ def test_importing_symbols_does_not_import_tree_sitter():
         "assert 'tree_sitter' in sys.modules and 'tree_sitter_language_pack' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True)
+
+
+LEAK_PROBE = """
+import os
+from freehold.index.symbols import extract
+source = ("def f(x):\\n    return g(x) + 1\\n\\n\\n" * 3000).encode()
+def resident():
+    return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+for _ in range(20):
+    extract("warm.py", source)
+before = resident()
+for _ in range(80):
+    extract("leak.py", source)
+print(resident() - before, len(source))
+"""
+
+
+def test_parsing_does_not_leak_the_source():
+    """tree-sitter 0.26's binding keeps every chunk a read callback returns; extract must not feed it
+    fresh chunks (before the fix, resident memory grew by about the file's size per parse)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", LEAK_PROBE], capture_output=True, text=True, check=True).stdout
+    grown, size = map(int, out.split())
+    assert grown < 20 * size, (grown, size)  # leaking, it grows by 80 sources

@@ -590,7 +590,8 @@ def _compile(language: str) -> _Compiled:
 
 
 def _parse(compiled: _Compiled, source: bytes) -> Any:
-    """Parse `source`; a parse still running after the budget is cut short (sees end of input)."""
+    """Parse `source`; a parse still running after the budget is abandoned (ValueError: the caller
+    falls back to regex references)."""
     parsers = getattr(_LOCAL, "parsers", None)
     if parsers is None:
         parsers = _LOCAL.parsers = {}
@@ -600,14 +601,15 @@ def _parse(compiled: _Compiled, source: bytes) -> Any:
 
         parser = parsers[id(compiled)] = Parser(compiled.language)
     deadline = time.perf_counter() + PARSE_BUDGET_SECONDS
-    chunk = 1 << 16
 
+    # The source is handed over whole and as the same object: the 0.26 binding keeps a reference
+    # to every chunk a read callback returns (a leak of about the file's size per parse, measured),
+    # and only tail re-reads are sliced. A callback is needed at all for `progress_callback`, which
+    # the binding ignores for a bytestring; it cancels a parse past the budget (ValueError).
     def read(offset: int, _point: Any) -> bytes:
-        if time.perf_counter() > deadline:
-            return b""
-        return source[offset : offset + chunk]
+        return source if offset == 0 else source[offset:]
 
-    return parser.parse(read)
+    return parser.parse(read, progress_callback=lambda *_: time.perf_counter() > deadline)
 
 
 def _run_query(compiled: _Compiled, tree: Any, source: bytes) -> tuple[list, list[str], list]:
