@@ -35,6 +35,7 @@ class IssueRefs:
     """What one issue mentions, with weights."""
 
     terms: Counter[str] = field(default_factory=Counter)  # full-text search terms
+    code_terms: Counter[str] = field(default_factory=Counter)  # those in code: blocks, backticks, tracebacks
     names: Counter[str] = field(default_factory=Counter)  # identifiers -> weight
     qualified: set[tuple[str, str]] = field(default_factory=set)  # (Owner, member) from `Owner.member`
     dotted: list[str] = field(default_factory=list)  # a.b.c names, in order of appearance
@@ -45,6 +46,7 @@ class IssueRefs:
 def read_issue(body: str) -> IssueRefs:
     refs = IssueRefs(terms=Counter(text.terms(body)))
     code = _code_parts(body)
+    refs.code_terms = Counter(text.terms(code))
     _add_frames(refs, body)
     _add_paths(refs, body)
     for dotted in _DOTTED.findall(body):

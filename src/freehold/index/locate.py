@@ -38,6 +38,8 @@ WEIGHTS = {
     "graph": 0.5,
     "path_words": 0.5,
     "defines_max": 0.0,
+    "bm25_code": 0.0,
+    "bm25_rank": 0.0,
 }
 TEST_FACTOR = 0.05
 DOCS_FACTOR = 0.2
@@ -199,18 +201,25 @@ def _definition_evidence(index: Index, refs: IssueRefs, total: int, feats: dict)
 
 
 def _bm25_evidence(index: Index, refs: IssueRefs, feats: dict) -> None:
-    terms = [term for term, _ in refs.terms.most_common(MAX_QUERY_TERMS)]
+    """BM25 of the whole issue ("bm25", and its rank as "bm25_rank"), and of its code alone."""
+    for name, terms in (("bm25", refs.terms), ("bm25_code", refs.code_terms)):
+        rows = _bm25(index, [term for term, _ in terms.most_common(MAX_QUERY_TERMS)])
+        if not rows or rows[0][1] <= 0:
+            continue
+        best = rows[0][1]
+        for rank, (fid, value) in enumerate(rows):
+            feats[fid][name] = max(0.0, value / best)
+            if name == "bm25":
+                feats[fid]["bm25_rank"] = 1.0 / (1 + rank)
+
+
+def _bm25(index: Index, terms: list[str]) -> list[tuple[int, float]]:
     if not terms:
-        return
+        return []
     query = " OR ".join(f'"{term}"' for term in terms)
-    rows = index.db.execute(
+    return index.db.execute(
         "SELECT rowid, -bm25(fts, 4.0, 2.0, 1.0) AS s FROM fts WHERE fts MATCH ? ORDER BY s DESC LIMIT ?",
         (query, BM25_CANDIDATES)).fetchall()
-    if not rows or rows[0][1] <= 0:
-        return
-    best = rows[0][1]
-    for fid, value in rows:
-        feats[fid]["bm25"] = max(0.0, value / best)
 
 
 def _graph_evidence(index: Index, files: dict[int, str], feats: dict) -> None:
