@@ -969,3 +969,15 @@ def test_parsing_does_not_leak_the_source():
     out = subprocess.run([sys.executable, "-c", LEAK_PROBE], capture_output=True, text=True, check=True).stdout
     grown, size = map(int, out.split())
     assert grown < 20 * size, (grown, size)  # leaking, it grows by 80 sources
+
+
+def test_the_grammar_pack_is_the_release_that_bundles_its_grammars():
+    """tree-sitter-language-pack 1.x downloads grammars from GitHub at run time; 0.13.0 ships them."""
+    import re
+    from importlib.metadata import version
+    from pathlib import Path
+
+    assert version("tree-sitter-language-pack") == "0.13.0"
+    pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
+    assert re.search(r'"tree-sitter-language-pack==0\.13\.0"', pyproject)
+    assert extract("a.py", b"def f():\n    pass\n").definitions  # works offline, from the wheel alone

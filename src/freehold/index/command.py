@@ -82,7 +82,7 @@ def open_index(repo: Path | None):
     from freehold import config
     from freehold.app import workspace_for
     from freehold.index.progress import Bar
-    from freehold.index.session import update_index
+    from freehold.index.live import update_index
     from freehold.policy.org import load_policy
 
     root = (repo or Path.cwd()).expanduser()

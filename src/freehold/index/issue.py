@@ -36,6 +36,7 @@ class IssueRefs:
 
     terms: Counter[str] = field(default_factory=Counter)  # full-text search terms
     code_terms: Counter[str] = field(default_factory=Counter)  # those in code: blocks, backticks, tracebacks
+    title_terms: Counter[str] = field(default_factory=Counter)  # those of the first line, the title
     names: Counter[str] = field(default_factory=Counter)  # identifiers -> weight
     qualified: set[tuple[str, str]] = field(default_factory=set)  # (Owner, member) from `Owner.member`
     dotted: list[str] = field(default_factory=list)  # a.b.c names, in order of appearance
@@ -47,6 +48,7 @@ def read_issue(body: str) -> IssueRefs:
     refs = IssueRefs(terms=Counter(text.terms(body)))
     code = _code_parts(body)
     refs.code_terms = Counter(text.terms(code))
+    refs.title_terms = Counter(text.terms(body.strip().split("\n", 1)[0]))
     _add_frames(refs, body)
     _add_paths(refs, body)
     for dotted in _DOTTED.findall(body):

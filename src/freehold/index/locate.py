@@ -40,10 +40,11 @@ WEIGHTS = {
     "defines_max": 0.0,
     "bm25_code": 0.0,
     "bm25_rank": 0.0,
+    "bm25_title": 0.0,
+    "main_language": 0.0,
 }
-TEST_FACTOR = 0.05
-DOCS_FACTOR = 0.2
-OTHER_FACTOR = 0.3
+# A file's score is scaled by what kind of file it is (paths.kind).
+KIND_FACTORS = {"code": 1.0, "test": 0.05, "vendored": 0.1, "docs": 0.2, "other": 0.3}
 BM25_CANDIDATES = 200
 MAX_QUERY_TERMS = 120
 # A name defined in more files than this says nothing about which one to change.
@@ -66,11 +67,7 @@ def locate(index: Index, issue: str, top: int = 10) -> list[Located]:
 
 def score_of(feats: dict[str, float], path: str, weights: dict[str, float] = WEIGHTS) -> float:
     score = sum(weights.get(name, 0.0) * value for name, value in feats.items())
-    if kinds.is_test(path):
-        return score * TEST_FACTOR
-    if kinds.is_docs(path):
-        return score * DOCS_FACTOR
-    return score if kinds.is_code(path) else score * OTHER_FACTOR
+    return score * KIND_FACTORS[kinds.kind(path)]
 
 
 def evidence(index: Index, refs: IssueRefs) -> dict[int, dict[str, float]]:
@@ -84,6 +81,7 @@ def evidence(index: Index, refs: IssueRefs) -> dict[int, dict[str, float]]:
     _definition_evidence(index, refs, len(files), feats)
     _bm25_evidence(index, refs, feats)
     _graph_evidence(index, files, feats)
+    _language_evidence(index, feats)
     return feats
 
 
@@ -201,8 +199,8 @@ def _definition_evidence(index: Index, refs: IssueRefs, total: int, feats: dict)
 
 
 def _bm25_evidence(index: Index, refs: IssueRefs, feats: dict) -> None:
-    """BM25 of the whole issue ("bm25", and its rank as "bm25_rank"), and of its code alone."""
-    for name, terms in (("bm25", refs.terms), ("bm25_code", refs.code_terms)):
+    """BM25 of the whole issue ("bm25", and its rank as "bm25_rank"), of its code alone and of its title."""
+    for name, terms in (("bm25", refs.terms), ("bm25_code", refs.code_terms), ("bm25_title", refs.title_terms)):
         rows = _bm25(index, [term for term, _ in terms.most_common(MAX_QUERY_TERMS)])
         if not rows or rows[0][1] <= 0:
             continue
@@ -220,6 +218,20 @@ def _bm25(index: Index, terms: list[str]) -> list[tuple[int, float]]:
     return index.db.execute(
         "SELECT rowid, -bm25(fts, 4.0, 2.0, 1.0) AS s FROM fts WHERE fts MATCH ? ORDER BY s DESC LIMIT ?",
         (query, BM25_CANDIDATES)).fetchall()
+
+
+def _language_evidence(index: Index, feats: dict) -> None:
+    """The share of the repository's code written in the file's language: in a Python project, a
+    JavaScript file is seldom where a bug is fixed."""
+    counts = dict(index.db.execute(
+        "SELECT language, count(*) FROM files WHERE language IS NOT NULL AND language != 'text' GROUP BY language"))
+    total = sum(counts.values())
+    if not total:
+        return
+    languages = dict(index.db.execute(
+        f"SELECT id, language FROM files WHERE id IN ({','.join(str(int(fid)) for fid in feats) or 'NULL'})"))
+    for fid in feats:
+        feats[fid]["main_language"] = counts.get(languages.get(fid), 0) / total
 
 
 def _graph_evidence(index: Index, files: dict[int, str], feats: dict) -> None:

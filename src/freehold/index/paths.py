@@ -12,6 +12,9 @@ _TEST_DIRS = frozenset({"test", "tests", "__tests__", "spec", "specs", "testcase
 _TEST_FILE = re.compile(
     r"(^test_.*|.*_tests?\.[a-z]+|^tests?\.[a-z]+|^conftest\.py|.*\.(test|spec)\.[jt]sx?|.*_spec\.rb|.*Tests?\.(java|kt|cs|swift|scala))$")
 _DOC_DIRS = frozenset({"doc", "docs", "documentation", "examples", "example", "samples", "benchmarks", "asv_bench"})
+# Code kept in the repository but written elsewhere: fixes go upstream, not here.
+_VENDORED_DIRS = frozenset({"vendor", "vendored", "third_party", "thirdparty", "third-party", "extern", "external",
+                            "node_modules", "static", "bower_components"})
 _PROSE = frozenset({"md", "rst", "txt", "adoc"})
 _CODE = frozenset({
     "py", "pyi", "pyx", "js", "mjs", "cjs", "jsx", "ts", "tsx", "go", "rs", "java", "c", "h", "cc", "cpp", "cxx",
@@ -27,6 +30,22 @@ def is_test(path: str) -> bool:
 def is_docs(path: str) -> bool:
     parts = path.split("/")
     return any(part in _DOC_DIRS for part in parts[:-1]) or extension(path) in _PROSE
+
+
+def is_vendored(path: str) -> bool:
+    parts = path.split("/")
+    return any(part in _VENDORED_DIRS for part in parts[:-1]) or ".min." in parts[-1]
+
+
+def kind(path: str) -> str:
+    """"test", "vendored", "docs", "code" or "other": what `locate` scales a file's score by."""
+    if is_test(path):
+        return "test"
+    if is_vendored(path):
+        return "vendored"
+    if is_docs(path):
+        return "docs"
+    return "code" if is_code(path) else "other"
 
 
 def is_code(path: str) -> bool:
