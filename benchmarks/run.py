@@ -177,6 +177,33 @@ def sandbox_rows() -> list[tuple[str, str, str]]:
     return rows(measure())
 
 
+def index_rows() -> list[tuple[str, str, str]]:
+    """The code index on sympy, from the last run of benchmarks/index.py."""
+    kept = Path(__file__).parent / "results" / "index.json"
+    if not kept.exists():
+        return []
+    r = json.loads(kept.read_text())
+    at = f"{r['repository']} at {r['commit'][:10] if r.get('commit') else 'a checkout'}, {r['files']:,} files"
+    return [
+        (f"index from cold ({at}; `benchmarks/index.py`)", f"{r['cold_s']:.1f} s", "<= 20 s"),
+        ("index update after a one-file change (median of 5)", ms(r["one_file_update_s"]), "<= 500 ms"),
+        ("index update, nothing changed", ms(r["noop_update_s"]), ""),
+        ("index peak memory (max RSS of the process)", f"{r['peak_rss_mb']:.0f} MiB", ""),
+        ("search, p50 / p95 (30 queries x 3)", f"{r['search_p50_ms']:.1f} / {r['search_p95_ms']:.1f} ms", "p50 <= 30 ms"),
+        ("locate, one issue (median of 5)", f"{r['locate_ms']:.0f} ms", ""),
+        ("repository map, 1024 tokens (median of 3)", f"{r['map_1024_ms']:.0f} ms", ""),
+    ]
+
+
+def localization_section() -> str:
+    """The last `benchmarks/localize.py` report, kept in benchmarks/results/localize.md."""
+    kept = Path(__file__).parent / "results" / "localize.md"
+    if not kept.exists():
+        return ""
+    report = kept.read_text().replace("# Localization", "## Localization", 1)
+    return "\n" + report.rstrip() + "\n\nMethod, weights and their held-out check: [index.md](index.md).\n"
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
@@ -208,6 +235,7 @@ def report(args: argparse.Namespace) -> str:
         ("audit log's share of the session's wall time", f"{(audited - unaudited) / audited * 100:.1f} %", "< 5 %"),
         *audit,
         *sandbox,
+        *index_rows(),
     ]
     table = "\n".join(f"| {name} | {value} | {target} |" for name, value, target in rows)
     return f"""# Benchmarks
@@ -227,7 +255,8 @@ How each is measured:
   normal install has; PYTHONDONTWRITEBYTECODE is removed from the children's environment).
 - time to first request byte: from just before spawning `freehold -p "Say hello."` to the moment
   the scripted server has read the request's headers.
-- first request size: the HTTP body of that first request (system prompt + six tool schemas + prompt).
+- first request size: the HTTP body of that first request (system prompt + seven tool schemas +
+  the repository map of the two-file sample repository + prompt).
 - prefix shared: for each pair of consecutive requests in a five-turn Read/Edit/Grep/Glob task,
   the length of the common byte prefix over the earlier request's length.
 - CPU per turn: user+system CPU of a run with 40 tool turns minus a run with none, over 40
@@ -250,7 +279,11 @@ How each is measured:
 - workspace scan: building the mounts for a workspace (the walk for `deny_read`/`deny_write`
   files and git's protected files), the first time and then with the directory listings
   remembered (median of 5), on generated trees and on CPython's standard library.
-"""
+- code index: `benchmarks/index.py` on a sympy checkout, the way a session builds it (files
+  listed by git through the sandbox, co-change from history) into an empty FREEHOLD_HOME; the
+  one-file change appends a function to `sympy/core/basic.py`; results kept in
+  benchmarks/results/index.json.
+{localization_section()}"""
 
 
 def main() -> None:

@@ -981,3 +981,11 @@ def test_the_grammar_pack_is_the_release_that_bundles_its_grammars():
     pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
     assert re.search(r'"tree-sitter-language-pack==0\.13\.0"', pyproject)
     assert extract("a.py", b"def f():\n    pass\n").definitions  # works offline, from the wheel alone
+
+
+def test_a_big_shell_script_is_not_parsed_by_the_leaking_grammar():
+    script = ("#!/bin/sh\nconfigure_step() {\n  echo step\n}\n" * 4000).encode()
+    assert len(script) > 1 << 16
+    found = extract("configure", script)
+    assert found.language == "bash" and found.definitions == () and found.references.get("configure_step")
+    assert extract("small.sh", script[:200]).definitions  # small scripts are still parsed
