@@ -28,23 +28,25 @@ from freehold.index import text
 from freehold.index.issue import IssueRefs, read_issue
 from freehold.index.store import Index
 
+# Fitted on SWE-bench Verified (docs/index.md, "How the weights were chosen"): on held-out halves
+# these features reach Acc@5 78.0-80.8 % and Acc@1 51.2-55.6 %.
 WEIGHTS = {
-    "path": 3.0,
+    "path": 4.0,
     "frame": 2.0,
-    "module": 1.5,
-    "defines": 1.0,
-    "member": 1.0,
-    "bm25": 2.0,
-    "graph": 0.5,
-    "path_words": 0.5,
+    "module": 0.5,
+    "defines": 0.25,
     "defines_max": 0.0,
-    "bm25_code": 0.0,
-    "bm25_rank": 0.0,
-    "bm25_title": 0.0,
-    "main_language": 0.0,
+    "member": 6.0,
+    "bm25": 1.5,
+    "bm25_rank": 0.25,
+    "bm25_code": 0.75,
+    "bm25_title": 3.0,
+    "path_words": 0.75,
+    "graph": 0.0,
+    "main_language": 6.0,
 }
 # A file's score is scaled by what kind of file it is (paths.kind).
-KIND_FACTORS = {"code": 1.0, "test": 0.05, "vendored": 0.1, "docs": 0.2, "other": 0.3}
+KIND_FACTORS = {"code": 1.0, "test": 0.05, "vendored": 0.1, "docs": 0.7, "other": 0.3}
 BM25_CANDIDATES = 200
 MAX_QUERY_TERMS = 120
 # A name defined in more files than this says nothing about which one to change.

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from freehold.index import paths as kinds
 from freehold.index.issue import read_issue
-from freehold.index.locate import evidence, score_of
+from freehold.index.locate import WEIGHTS, evidence, score_of
 from freehold.index.store import Index
 
 MAX_DEFINING_FILES = 5
@@ -128,8 +128,10 @@ def _personalization(index: Index, files: dict[int, str], query: str, in_play: I
     by_path = {path: fid for fid, path in files.items()}
     personal: dict[int, float] = defaultdict(float)
     if query:
+        # The language prior says nothing about this query; left in, it would flatten the rest.
+        weights = {**WEIGHTS, "main_language": 0.0}
         for fid, feats in evidence(index, read_issue(query)).items():
-            personal[fid] += score_of(feats, files[fid])
+            personal[fid] += score_of(feats, files[fid], weights)
     for path in in_play:
         if path in by_path:
             personal[by_path[path]] += max(personal.values(), default=1.0) or 1.0
