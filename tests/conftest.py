@@ -50,6 +50,22 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
+def write(root: Path, rel: str, content: str | bytes) -> Path:
+    """Write one file below `root`, making its directories."""
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    return path
+
+
+def write_tree(root: Path, files: dict[str, str | bytes]) -> None:
+    for rel, content in files.items():
+        write(root, rel, content)
+
+
 def run_freehold(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 120, stdin: str | None = None) -> Run:
     proc = subprocess.run(
         [sys.executable, "-m", "freehold", *args],

@@ -8,19 +8,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import write
 
 from freehold.index.store import SCHEMA_VERSION, Index, IndexUnavailable, index_path
 from freehold.tools.base import Workspace
-
-
-def write(root: Path, rel: str, content: str | bytes) -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content)
-    return path
 
 
 def age(path: Path, seconds: float = 60) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from conftest import write_tree
 
 from freehold.tools import search
 from freehold.tools.base import ToolError, Workspace
@@ -32,16 +32,6 @@ SAMPLE: dict[str, str | bytes] = {
     ".eslintrc": "hello=dotfile\n",
     "data.bin": b"hello\0binary\n",
 }
-
-
-def write_tree(root: Path, files: Mapping[str, str | bytes]) -> None:
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content)
 
 
 def git(root: Path, *args: str) -> None:
