@@ -499,8 +499,8 @@ def score(gold: list[str], paths: list[str]) -> tuple[dict[str, int | None], dic
 
 
 class Runner:
-    def __init__(self, api, home: Path, top: int):
-        self.api, self.home, self.top = api, home, top
+    def __init__(self, api, home: Path, top: int, features: Path | None = None):
+        self.api, self.home, self.top, self.features = api, home, top, features
         self.outcomes: list[Outcome] = []
         self.skips: list[Skip] = []
         self._index = None
@@ -534,10 +534,22 @@ class Runner:
         top = [{"path": relative_posix(r.path, snapshot.root), "score": float(r.score)}
                for r in results[: self.top]]
         ranks, hits = score(inst.gold, [t["path"] for t in top])
+        if self.features is not None:
+            self._write_features(inst, index)
         absent = [g for g in inst.gold if not (snapshot.root / g).is_file()]
         return Outcome(inst.instance_id, inst.repo, snapshot.label, snapshot.match_rule, snapshot.approximate,
                        inst.gold, top, ranks, absent, first, update_s, int(stats.files), int(stats.indexed),
                        locate_s, hits)
+
+    def _write_features(self, inst: Instance, index) -> None:
+        from freehold.index.issue import read_issue
+        from freehold.index.locate import evidence
+
+        files = index.files()
+        found = {files[fid]: feats for fid, feats in evidence(index, read_issue(inst.problem_statement)).items()}
+        with self.features.open("a") as out:
+            out.write(json.dumps({"instance_id": inst.instance_id, "position": inst.position, "repo": inst.repo,
+                                  "gold": inst.gold, "features": found}) + "\n")
 
     def skip(self, inst: Instance, reason: str) -> None:
         self.skips.append(Skip(inst.instance_id, inst.repo, reason))
@@ -683,6 +695,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cold", action="store_true", help="delete the index home first")
     parser.add_argument("--json", type=Path, help="write per-instance results and the summary here")
     parser.add_argument("--markdown", type=Path, help="write the Markdown tables here")
+    parser.add_argument("--features", type=Path,
+                        help="also write every candidate file's locate features, a JSON line per instance "
+                             "(the input of benchmarks/tune_locate.py)")
     args = parser.parse_args(argv)
     if args.releases is None and args.repos is not None:
         args.releases = args.repos / "releases"
@@ -719,7 +734,10 @@ def main(argv: list[str] | None = None) -> int:
         release_backed = [i for i in dataset if i.repo in by_repo and find_mirror(args.repos, i.repo) is None]
         matches = load_release_map(release_backed, args.releases, args.release_map)
 
-    runner = Runner(api, home, args.top)
+    if args.features is not None:
+        args.features.parent.mkdir(parents=True, exist_ok=True)
+        args.features.write_text("")
+    runner = Runner(api, home, args.top, args.features)
     try:
         for repo in sorted(by_repo):
             runner.run_repo(repo, by_repo[repo], source_for(repo, args, matches))

@@ -89,3 +89,11 @@ def test_the_progress_bar_draws_only_after_half_a_second_and_erases_itself() -> 
     bar.close()
     assert stream.getvalue().endswith("\r\033[K")
     assert Bar.for_stderr("x").stream is None  # under pytest stderr is not a terminal
+
+
+def test_a_file_in_play_pulls_itself_and_what_it_uses_up_the_map(project: Path, env: dict) -> None:
+    plain = run_freehold(["map", "--tokens", "40"], project, env)
+    focused = run_freehold(["map", "--tokens", "40", "--file", "billing/report.py"], project, env)
+    assert plain.code == focused.code == 0, plain.stderr + focused.stderr
+    assert focused.stdout.startswith("billing/report.py:\n")
+    assert plain.stdout != focused.stdout

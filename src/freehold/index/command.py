@@ -1,6 +1,6 @@
 """`freehold map`, `freehold search` and `freehold locate`: the code index from the command line.
 
-    freehold map [--repo PATH] [--tokens N] [QUERY]
+    freehold map [--repo PATH] [--tokens N] [--file PATH ...] [QUERY]
     freehold search [--repo PATH] [--format text|json] QUERY
     freehold locate [--repo PATH] [--top K] [--format text|json] ISSUE_TEXT | @FILE | -
 
@@ -24,6 +24,8 @@ from freehold.errors import UsageError
 def map_command(argv: list[str]) -> int:
     p = _parser("freehold map", "The files that matter most for QUERY and their key definitions.")
     p.add_argument("--tokens", type=int, default=1024, metavar="N", help="the map's size in tokens (default 1024)")
+    p.add_argument("--file", action="append", default=[], metavar="PATH",
+                   help="a file in play (repeatable): it and what it uses rank higher")
     p.add_argument("query", nargs="*", help="what the map is for (default: the whole repository)")
     args = p.parse_args(argv)
     if args.tokens < 16:
@@ -31,7 +33,8 @@ def map_command(argv: list[str]) -> int:
     from freehold.index.repomap import repo_map
 
     with open_index(args.repo) as index:
-        sys.stdout.write(repo_map(index, " ".join(args.query), args.tokens))
+        in_play = [_relative(index.root, path) for path in args.file]
+        sys.stdout.write(repo_map(index, " ".join(args.query), args.tokens, in_play=in_play))
     return 0
 
 
@@ -92,6 +95,15 @@ def open_index(repo: Path | None):
     workspace = workspace_for(root.resolve(), config.load(root.resolve(), {}), policy)
     with Bar.for_stderr("indexing") as bar:
         return update_index(workspace, config.data_home(), progress=bar.update)
+
+
+def _relative(root: Path, path: str) -> str:
+    """A path given on the command line, as the index names it (relative to the repository)."""
+    resolved = Path(path).expanduser().resolve()
+    try:
+        return resolved.relative_to(root).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
 
 
 def _issue_text(value: str) -> str:

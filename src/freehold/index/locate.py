@@ -9,12 +9,15 @@ Each file that the issue points at gets evidence features (see `issue.py` for ho
     member    the issue writes `Owner.member` and the file defines `member` inside `Owner`
     bm25      full-text relevance of the file to the whole issue (FTS5 BM25 over path, symbol
               names and body, identifiers split into words)
-    graph     evidence spread one step along imports and co-change, so a module's neighbour that
-              the text only hints at can still rise
+    bm25_*    the same for the issue's title alone and for its code alone (blocks, backticks, tracebacks)
+    path_words  words of the issue naming the file's directories or stem, by how rare among paths
+    graph     a share of the strongest candidates' evidence, passed along co-change (fitted weight
+              0 on all 500 instances; kept for tuning on other data)
+    main_language  the share of the repository's code in the file's language
 
 A file's score is the weighted sum of its features, scaled down for tests, documentation and
-non-code files, which an issue's fix rarely changes. The weights were fitted on half of SWE-bench
-Verified and checked on the other half (docs/index.md says how).
+vendored and non-code files, which an issue's fix rarely changes. The weights were fitted on
+SWE-bench Verified, each half checked with weights fitted on the other (docs/index.md says how).
 """
 
 from __future__ import annotations
