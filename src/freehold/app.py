@@ -206,7 +206,7 @@ def budgeted(model: Any, settings: Settings, workspace: Workspace) -> Any:
         if not reply.usage.estimated:
             counter.calibrate(sent[0], reply.usage.input_tokens)
 
-    _warn_about(window, over_share(counter.estimate(fixed_part(model, workspace)), window))
+    _warn_about(window, over_share(counter.estimate(fixed_part(model, workspace, settings.index)), window))
     return BudgetedModel(model, count, limit, on_reply=calibrate)
 
 
@@ -251,11 +251,14 @@ def sampling_for(profile: Any, server: str, settings: Settings) -> tuple[tuple[s
                  if k in names and not (k == "temperature" and settings.temperature is not None))
 
 
-def fixed_part(model: Any, workspace: Workspace) -> str:
+def fixed_part(model: Any, workspace: Workspace, search: bool = False) -> str:
     """What every request carries before the conversation: the system prompt and tool schemas."""
+    from freehold.index.live import search_tool
     from freehold.models.openai_compat import request_body
 
-    return request_body(model.endpoint, [Message("system", system_prompt(workspace))], default_tools()).decode()
+    tools = default_tools() + ([search_tool(lambda workspace, args: "")] if search else [])
+    system = Message("system", system_prompt(workspace, search=search))
+    return request_body(model.endpoint, [system], tools).decode()
 
 
 def _warn_about(window: Any, share: str | None) -> None:

@@ -112,7 +112,11 @@ class LiveIndex:
                 raise ToolError("query must be a non-empty string")
             return self.search(query)
 
-        return Tool("Search", SEARCH_DESCRIPTION, SEARCH_PARAMETERS, run, read_only=True)
+        return search_tool(run)
+
+
+def search_tool(run: Callable[[Workspace, dict[str, Any]], str]) -> Tool:
+    return Tool("Search", SEARCH_DESCRIPTION, SEARCH_PARAMETERS, run, read_only=True)
 
 
 def map_block(repo_map: str | None) -> str:
