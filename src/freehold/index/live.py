@@ -34,14 +34,16 @@ SEARCH_PARAMETERS: dict[str, Any] = {
 }
 
 
-def update_index(workspace: Workspace, home: Path, progress: Callable[[int, int], None] | None = None) -> Index:
-    """The workspace's index, brought up to date with what the model may read."""
+def update_index(workspace: Workspace, home: Path, progress: Callable[[int, int], None] | None = None,
+                 history: bool = True) -> Index:
+    """The workspace's index, brought up to date with what the model may read (and with `history`,
+    its co-change counts: git runs in the sandbox)."""
     from freehold.tools.search import workspace_files
 
     index = Index.open(workspace.root, home)
     try:
         index.update(list_files=lambda root: workspace_files(workspace), progress=progress,
-                     confinement=workspace.command_confinement(network=False))
+                     confinement=workspace.command_confinement(network=False), history=history)
     except BaseException:
         index.close()
         raise
@@ -64,15 +66,25 @@ class LiveIndex:
         return self
 
     def _build(self) -> None:
+        """Files first, then (the index already in use) the history's co-change counts."""
         try:
             with self._lock:
-                update_index(self.workspace, self.home, progress=self._note).close()
+                index = update_index(self.workspace, self.home, progress=self._note, history=False)
         except (IndexUnavailable, OSError) as exc:
             self.error = str(exc)
         except Exception as exc:  # a bug in indexing must not end the session: the tool says so
             self.error = f"indexing failed: {type(exc).__name__}: {exc}"
         finally:
             self.done.set()
+        if self.error is None:
+            self._count_history(index)
+
+    def _count_history(self, index: Index) -> None:
+        try:
+            with self._lock, index:
+                index.refresh_history(self.workspace.command_confinement(network=False))
+        except Exception:  # noqa: BLE001 - co-change is optional evidence; search works without it
+            pass
 
     def _note(self, done: int, total: int) -> None:
         self.progress = (done, total)
@@ -83,7 +95,7 @@ class LiveIndex:
     def fresh(self) -> Index:
         """An up-to-date index for this thread (the caller closes it)."""
         with self._lock:
-            return update_index(self.workspace, self.home)
+            return update_index(self.workspace, self.home, history=False)
 
     def repo_map(self, task: str, tokens: int, wait: float) -> str | None:
         """The map for `task`, or None when the index is not ready within `wait` seconds."""

@@ -137,9 +137,9 @@ class Index:
 
     def update(self, list_files: Callable[[Path], Iterable[str]] | None = None,
                readable: Callable[[str], bool] | None = None, progress: Progress | None = None,
-               confinement: Confinement | None = None) -> UpdateStats:
-        """Bring the index in step with the files on disk; returns what it did. git, asked for
-        the history's co-change counts, runs in `confinement` when one is given."""
+               confinement: Confinement | None = None, history: bool = True) -> UpdateStats:
+        """Bring the index in step with the files on disk; returns what it did. With `history`,
+        co-change counts are brought up to date too (`refresh_history`)."""
         started = time.perf_counter()
         scan_ns = time.time_ns()
         listed = [rel for rel in (list_files or walk_files)(self.root) if readable is None or readable(rel)]
@@ -149,7 +149,8 @@ class Index:
         try:
             indexed = self._reindex(changed, stored, scan_ns, progress)
             self._remove_files(gone, stored)
-            self._refresh_cochange(confinement)
+            if history:
+                self.refresh_history(confinement)
         except sqlite3.Error as exc:
             raise IndexUnavailable(f"cannot write the code index {self.path}: {exc}") from None
         count = self.db.execute("SELECT count(*) FROM files").fetchone()[0]
@@ -212,7 +213,9 @@ class Index:
             for rel in gone:
                 self._delete(stored[rel][0])
 
-    def _refresh_cochange(self, confinement: Confinement | None) -> None:
+    def refresh_history(self, confinement: Confinement | None = None) -> None:
+        """Recount co-change when HEAD has moved since the last count. git runs in `confinement`
+        when one is given."""
         from freehold.index import cochange
 
         head = cochange.head(self.root, confinement=confinement)
