@@ -62,6 +62,10 @@ MAX_PARSE_BYTES = 1 << 20  # larger files get regex references only
 # times the size of every script it parses (measured: 6 MB for one 276 KB `configure`), so the big
 # generated scripts that are its main victims get regex references only.
 MAX_PARSE_BYTES_FOR = {"bash": 1 << 16}
+# Grammars that are superlinear on hostile input (tree-sitter-scala: 2 s on 16 KB of `{[`, 29 s on
+# 64 KB): their parses run under PARSE_BUDGET_SECONDS, at the price of keeping each parsed file in
+# memory (see _parse). The others parse from bytes, which cannot be cut short.
+BUDGETED_LANGUAGES = frozenset({"scala"})
 PARSE_BUDGET_SECONDS = 2.0  # a parse still running after this sees end of input
 _BINARY_PROBE = 8192
 _IDENTIFIER = re.compile(rb"\b[A-Za-z_]\w+")
@@ -561,6 +565,7 @@ def _regex_only(language: str, source: bytes) -> FileSymbols:
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
+    name: str
     language: Any  # tree_sitter.Language
     query: Any  # tree_sitter.Query
     roles: tuple[str, ...]  # the section of each pattern, by pattern index
@@ -590,12 +595,12 @@ def _compile(language: str) -> _Compiled:
     for section in _SECTIONS:
         roles += [section] * Query(grammar, sections[section]).pattern_count
     query = Query(grammar, "\n".join(sections[section] for section in _SECTIONS))
-    return _Compiled(grammar, query, tuple(roles))
+    return _Compiled(language, grammar, query, tuple(roles))
 
 
 def _parse(compiled: _Compiled, source: bytes) -> Any:
-    """Parse `source`; a parse still running after the budget is abandoned (ValueError: the caller
-    falls back to regex references)."""
+    """Parse `source`. For BUDGETED_LANGUAGES, a parse still running after the budget is abandoned
+    (ValueError: the caller falls back to regex references)."""
     parsers = getattr(_LOCAL, "parsers", None)
     if parsers is None:
         parsers = _LOCAL.parsers = {}
@@ -604,12 +609,13 @@ def _parse(compiled: _Compiled, source: bytes) -> Any:
         from tree_sitter import Parser
 
         parser = parsers[id(compiled)] = Parser(compiled.language)
+    if compiled.name not in BUDGETED_LANGUAGES:
+        return parser.parse(source)
     deadline = time.perf_counter() + PARSE_BUDGET_SECONDS
 
-    # The source is handed over whole and as the same object: the 0.26 binding keeps a reference
-    # to every chunk a read callback returns (a leak of about the file's size per parse, measured),
-    # and only tail re-reads are sliced. A callback is needed at all for `progress_callback`, which
-    # the binding ignores for a bytestring; it cancels a parse past the budget (ValueError).
+    # Only a parse fed by a read callback can be cancelled (progress_callback is ignored for a
+    # bytestring), and the 0.26 binding never releases what a read callback returns: each file
+    # parsed so stays in memory (measured). So only grammars that need the budget are fed that way.
     def read(offset: int, _point: Any) -> bytes:
         return source if offset == 0 else source[offset:]
 
