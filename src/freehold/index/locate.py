@@ -11,8 +11,7 @@ Each file that the issue points at gets evidence features (see `issue.py` for ho
               names and body, identifiers split into words)
     bm25_*    the same for the issue's title alone and for its code alone (blocks, backticks, tracebacks)
     path_words  words of the issue naming the file's directories or stem, by how rare among paths
-    graph     a share of the strongest candidates' evidence, passed along co-change (fitted weight
-              0 on all 500 instances; kept for tuning on other data)
+    graph     a share of the strongest candidates' evidence, passed along co-change
     main_language  the share of the repository's code in the file's language
 
 A file's score is the weighted sum of its features, scaled down for tests, documentation and
@@ -31,25 +30,25 @@ from freehold.index import text
 from freehold.index.issue import IssueRefs, read_issue
 from freehold.index.store import Index
 
-# Fitted on SWE-bench Verified (docs/index.md, "How the weights were chosen"): on held-out halves
-# these features reach Acc@5 78.0-80.8 % and Acc@1 51.2-55.6 %.
+# Fitted by benchmarks/tune_locate.py on SWE-bench Verified (docs/index.md, "How the weights were
+# chosen"); fitted on either half, the other half scores Acc@5 79.6-81.6 % and Acc@1 52.4-54.8 %.
 WEIGHTS = {
-    "path": 4.0,
-    "frame": 2.0,
-    "module": 0.5,
-    "defines": 0.25,
-    "defines_max": 0.0,
-    "member": 6.0,
-    "bm25": 1.5,
-    "bm25_rank": 0.25,
-    "bm25_code": 0.75,
+    "path": 8.0,
+    "frame": 6.0,
+    "module": 0.0,
+    "defines": 0.1,
+    "defines_max": 0.25,
+    "member": 8.0,
+    "bm25": 3.0,
+    "bm25_rank": 0.0,
+    "bm25_code": 1.0,
     "bm25_title": 3.0,
-    "path_words": 0.75,
-    "graph": 0.0,
-    "main_language": 6.0,
+    "path_words": 1.0,
+    "graph": 0.5,
+    "main_language": 4.0,
 }
 # A file's score is scaled by what kind of file it is (paths.kind).
-KIND_FACTORS = {"code": 1.0, "test": 0.05, "vendored": 0.1, "docs": 0.7, "other": 0.3}
+KIND_FACTORS = {"code": 1.0, "test": 0.01, "vendored": 1.0, "docs": 0.5, "other": 1.0}
 BM25_CANDIDATES = 200
 MAX_QUERY_TERMS = 120
 # A name defined in more files than this says nothing about which one to change.
