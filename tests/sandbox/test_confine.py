@@ -6,8 +6,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from freehold.sandbox.bwrap import _mounts, git_protected
-from freehold.sandbox.confine import confinement_for
+from freehold.sandbox.confine import Confinement, confinement_for
 
 
 def mounts(args: list[str]) -> list[tuple[str, str]]:
@@ -140,3 +143,22 @@ def test_pinning_a_hidden_place_never_shows_a_hidden_parent(tmp_path):
     assert ("--tmpfs", str(home / ".config")) in got
     assert not [m for m in got if m[1] == str(home / ".config") and m[0] != "--tmpfs"]
     assert ("--bind", str(home / ".local")) in got and ("--bind", str(home / ".local" / "share")) in got
+
+
+def _reference_view(confinement: Confinement, path: Path) -> str:
+    """The view as first written, by walking `path.parents`: the fast string form must agree."""
+    best = (0, 0, "read-only")
+    for place, rank, view in confinement._places():
+        if path == place or place in path.parents:
+            best = max(best, (len(place.parts), rank, view))
+    return best[2]
+
+
+@given(st.lists(st.sampled_from(["home", "me", ".ssh", "ws", "ws2", ".pyenv", "tmp", "a", "b"]), max_size=6))
+def test_the_string_prefix_view_agrees_with_walking_parents(parts: list[str]) -> None:
+    confinement = confinement_for(Path("/home/me/ws"), home=Path("/home/me"), private=(Path("/home/me/ws/a"),),
+                                  expose=(Path("/home/me/.pyenv"),))
+    path = Path("/", *parts)
+    assert confinement.view(path) == _reference_view(confinement, path)
+    if confinement.view(path) == "hidden":
+        assert confinement.hidden_by(path) is not None

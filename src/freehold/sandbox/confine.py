@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -56,17 +57,26 @@ class Confinement:
 
     def view(self, path: Path) -> View:
         """What a confined process sees at the real path `path`."""
+        text = str(path)
         best: tuple[int, int, View] = (0, 0, "read-only")  # (depth, precedence, view); "/" is read-only
-        for place, rank, view in self._places():
-            if path == place or place in path.parents:
-                best = max(best, (len(place.parts), rank, view))
+        for prefix, depth, rank, view in self._prefixes:
+            if text.startswith(prefix) or text == prefix[:-1]:
+                best = max(best, (depth, rank, view))
         return best[2]
 
     def hidden_by(self, path: Path) -> Path | None:
         """The hidden place that hides `path`, or None when it is visible."""
         if self.view(path) != "hidden":
             return None
-        return max((h for h in self.hidden if path == h or h in path.parents), key=lambda h: len(h.parts))
+        text = str(path)
+        inside = [h for h in self.hidden if text == str(h) or text.startswith(_as_prefix(h))]
+        return max(inside, key=lambda h: len(h.parts))
+
+    @cached_property
+    def _prefixes(self) -> tuple[tuple[str, int, int, View], ...]:
+        """Each place as a string prefix ("/a/b/"): comparing strings is far cheaper than walking
+        `path.parents` for every check (the index checks every file of a repository)."""
+        return tuple((_as_prefix(place), len(place.parts), rank, view) for place, rank, view in self._places())
 
     def _places(self) -> list[tuple[Path, int, View]]:
         # At equal depth the workspace wins over an exposed place, which wins over a hidden one:
@@ -75,6 +85,11 @@ class Confinement:
         places += [(e, 1, "read-only") for e in self.exposed]
         places.append((self.workspace, 2, "writable"))
         return places
+
+
+def _as_prefix(place: Path) -> str:
+    """`place` as the prefix every path inside it starts with: "/a/b" -> "/a/b/", "/" -> "/"."""
+    return str(place).rstrip("/") + "/"
 
 
 def real(path: str | os.PathLike[str]) -> Path:
