@@ -138,3 +138,19 @@ def test_grep_whose_only_match_is_a_file_the_sandbox_hides_finds_nothing(tmp_pat
     # ripgrep, confined, cannot open the hidden .env and exits 2 without a word: that is "no matches".
     (tmp_path / ".env").write_text("TOKEN=hunter2hunter2\n")
     assert grep(Workspace.at(tmp_path), {"pattern": "TOKEN", "glob": "*"}, backend="rg") == "No matches for TOKEN (glob *)"
+
+
+GLOBS = ("*.pem", "**/.env", "secrets/**", "app/config/*.yml", "/private/**", "build/", "**/id_rsa*")
+NAMES = ("a.py", ".env", "key.pem", "id_rsa.pub", "x.yml", "notes.txt")
+DIRS = ("", "app", "app/config", "secrets", "secrets/deep", "build", "private", "src/build", "pkg/.env")
+
+
+def test_many_files_at_once_are_judged_as_read_denied_judges_each(tmp_path):
+    """Workspace.readable (the code index's filter) must agree with read_denied file by file."""
+    ws = Workspace.at(tmp_path / "repo", deny_read=GLOBS, home=tmp_path / "home",
+                      private=(tmp_path / "repo" / "private",))
+    paths = [f"{d}/{n}".lstrip("/") for d in DIRS for n in NAMES]
+    expected = [p for p in paths if ws.read_denied(ws.root / p) is None]
+    assert ws.readable(paths) == expected
+    assert {"a.py", "app/a.py", "notes.txt"} <= set(expected)
+    assert not {"key.pem", "secrets/a.py", "app/config/x.yml", "build/a.py", "private/a.py"} & set(expected)

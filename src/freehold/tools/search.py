@@ -381,11 +381,8 @@ def _newest_first(paths: list[Path]) -> list[Path]:
 def workspace_files(ws: Workspace) -> list[str]:
     """The workspace's files as rg would search them (git-ignored and hidden ones left out),
     relative to its root, minus any the model may not read: what the code index holds."""
-    kept = []
-    for candidate in _candidates(ws, ws.root, hidden_dirs=False, ignored=False):
-        if not candidate.hidden and ws.read_denied(candidate.path) is None:
-            kept.append(candidate.path.relative_to(ws.root).as_posix())
-    return kept
+    listed = _candidates(ws, ws.root, hidden_dirs=False, ignored=False)
+    return ws.readable([c.path.relative_to(ws.root).as_posix() for c in listed if not c.hidden])
 
 
 def _candidates(ws: Workspace, root: Path, *, hidden_dirs: bool, ignored: bool) -> list[_Candidate]:
