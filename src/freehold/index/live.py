@@ -103,7 +103,8 @@ class LiveIndex:
             return None
         from freehold.index.repomap import repo_map
 
-        with self.fresh() as index:
+        # The build has just finished (the map is made at a task's start): no second update.
+        with Index.open(self.workspace.root, self.home) as index:
             return repo_map(index, task, tokens) or None
 
     def search(self, query: str) -> str:
