@@ -87,3 +87,19 @@ def test_an_empty_repository_has_an_empty_map(tmp_path: Path) -> None:
     with Index.open(tmp_path / "repo", tmp_path / "home") as index:
         index.update()
         assert repo_map(index, "anything", 500) == ""
+
+
+def test_imports_are_edges_of_the_graph(tmp_path: Path) -> None:
+    """`main` uses no name `settings` defines, but imports it: the import alone carries rank to it."""
+    root = tmp_path / "repo"
+    (root / "app").mkdir(parents=True)
+    (root / "app/__init__.py").write_text("")
+    (root / "app/main.py").write_text("from app import settings\n\n\ndef start():\n    return settings\n")
+    (root / "app/settings.py").write_text("DEBUG_LEVEL = 3\n")
+    (root / "app/unrelated.py").write_text("COLOUR = 'red'\n")
+    with Index.open(root, tmp_path / "home") as index:
+        index.update()
+        files = {path: fid for fid, path in index.files().items()}
+        assert index.import_edges()[files["app/main.py"]] == {files["app/settings.py"], files["app/__init__.py"]}
+        ranked = [entry.path for entry in rank_files(index, in_play=["app/main.py"])]
+    assert "app/settings.py" in ranked and "app/unrelated.py" not in ranked

@@ -3,7 +3,7 @@ to a token budget.
 
 Files are nodes of a graph whose edges run from a file to the files defining the names it uses
 (names defined in many files, like `get` or `__init__`, make no edges: they do not tell where a
-use leads). Personalized PageRank over that graph ranks the files, personalized to what the
+use leads) and to the files it imports (`Index.import_edges`). Personalized PageRank over that graph ranks the files, personalized to what the
 session is about: the files the issue or query points at (`locate`'s evidence), the files in
 play, and the files defining identifiers it mentions. Within a file, a definition ranks by the
 rank its users pass to it and by whether the query names it.
@@ -32,6 +32,8 @@ from freehold.index.locate import WEIGHTS, evidence, score_of
 from freehold.index.store import Index
 
 MAX_DEFINING_FILES = 5
+# An import says a file depends on another as much as one name it uses from it does.
+IMPORT_WEIGHT = 1.0
 DAMPING = 0.85
 ITERATIONS = 30
 _LINE_CHARS = 120
@@ -139,7 +141,8 @@ def _personalization(index: Index, files: dict[int, str], query: str, in_play: I
 
 
 def _graph(index: Index) -> tuple[dict[int, dict[int, float]], dict[int, list[tuple[int, str, str, str]]]]:
-    """Edges user file -> defining file, weighted; and each file's definitions."""
+    """Edges user file -> defining file, weighted, plus importer -> imported file; and each
+    file's definitions."""
     defs: dict[int, list[tuple[int, str, str, str]]] = defaultdict(list)
     definers: dict[str, set[int]] = defaultdict(set)
     for fid, name, kind, line, parent in index.db.execute("SELECT file_id, name, kind, line, parent FROM definitions"):
@@ -154,6 +157,9 @@ def _graph(index: Index) -> tuple[dict[int, dict[int, float]], dict[int, list[tu
             for target in targets:
                 if target != fid:
                     edges[fid][target] += weight
+    for fid, targets in index.import_edges().items():
+        for target in targets:
+            edges[fid][target] += IMPORT_WEIGHT
     return edges, defs
 
 

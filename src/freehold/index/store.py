@@ -243,6 +243,28 @@ class Index:
     def files(self) -> dict[int, str]:
         return dict(self.db.execute("SELECT id, path FROM files"))
 
+    def import_edges(self) -> dict[int, set[int]]:
+        """The import graph: file id -> ids of the repository files it imports, each raw import
+        resolved by `imports.Resolver` for the file's language (external modules lead nowhere)."""
+        from freehold.index.imports import Resolver
+
+        files = self.files()
+        ids = {path: fid for fid, path in files.items()}
+        resolver = Resolver(files.values(), read=self._read_file)
+        graph: dict[int, set[int]] = {}
+        rows = self.db.execute("SELECT i.file_id, f.language, i.raw FROM imports i JOIN files f ON f.id = i.file_id")
+        for fid, language, raw in rows:
+            for target in resolver.resolve(files[fid], language or "", raw):
+                if target in ids and ids[target] != fid:
+                    graph.setdefault(fid, set()).add(ids[target])
+        return graph
+
+    def _read_file(self, rel: str) -> bytes | None:
+        try:
+            return (self.root / rel).read_bytes()[:MAX_BYTES]
+        except OSError:
+            return None
+
     def file_count(self) -> int:
         return self.db.execute("SELECT count(*) FROM files").fetchone()[0]
 
