@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from freehold.index import cochange as cochange_module
-from freehold.index.cochange import CoChange, cochange, head, related
+from freehold.index.cochange import CoChange, cochange, head
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
@@ -185,14 +185,6 @@ def test_git_runs_with_the_repositorys_programs_turned_off(history, monkeypatch)
     assert seen["env"]["GIT_CONFIG_NOSYSTEM"] == "1" and seen["env"]["GIT_TERMINAL_PROMPT"] == "0"
     assert "GIT_CONFIG_PARAMETERS" not in seen["env"]
     assert seen["confinement"] is None
-
-
-def test_related_ranks_by_the_share_of_commits_together(history):
-    stats = cochange(history)
-    assert related(stats, "a.py") == [("b.py", 2 / 3), ("c.py", 1 / 3), ("tests/test_a.py", 1 / 3)]
-    assert related(stats, "a.py", limit=1) == [("b.py", 2 / 3)]
-    assert related(stats, "c.py") == [("a.py", 0.5), ("b.py", 0.5)]
-    assert related(stats, "unknown.py") == []
 
 
 def test_a_cut_short_log_keeps_whole_commits_only():

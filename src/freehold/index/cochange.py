@@ -144,13 +144,3 @@ def _count(commits: list[list[str]], max_files: int, *, partial: bool) -> CoChan
         pairs.update(combinations(files, 2))
     return CoChange(len(commits), dict(touches), dict(pairs), skipped, partial)
 
-
-def related(stats: CoChange, path: str, limit: int = 10) -> list[tuple[str, float]]:
-    """The files most often changed together with `path`, best first, as (file, score): the share
-    of the commits touching `path` that also touched the file; equal scores by name."""
-    own = stats.touches.get(path, 0)
-    if not own or limit <= 0:
-        return []
-    together = [(b if a == path else a, count) for (a, b), count in stats.pairs.items() if path in (a, b)]
-    together.sort(key=lambda item: (-item[1], item[0]))
-    return [(other, count / own) for other, count in together[:limit]]
