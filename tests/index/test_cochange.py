@@ -132,19 +132,6 @@ def test_the_environment_cannot_point_git_at_another_repository(history, tmp_pat
     assert "elsewhere.py" not in cochange(history).touches
 
 
-def test_the_repositorys_fsmonitor_is_not_run(history, tmp_path):
-    marker = tmp_path / "ran"
-    script = tmp_path / "fsmonitor.sh"
-    script.write_text(f"#!/bin/sh\ntouch '{marker}'\nexit 1\n")
-    script.chmod(0o755)
-    git(history, "config", "core.fsmonitor", str(script))
-    git(history, "status", "--short")  # the trap is live: plain git runs it
-    assert marker.exists()
-    marker.unlink()
-    assert cochange(history).commits == 4
-    assert not marker.exists()
-
-
 def test_the_repositorys_signature_program_is_not_run(history, tmp_path):
     """log.showSignature makes plain `git log` run gpg.program for each signed commit."""
     marker = tmp_path / "ran"
