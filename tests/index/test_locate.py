@@ -71,7 +71,7 @@ def test_a_traceback_leads_to_its_innermost_frame_in_the_repository(index: Index
     assert ranked[:2] == ["geo/io/reader.py", "geo/render.py"]
 
 
-def test_a_named_path_and_a_dotted_module_lead_to_their_files(index: Index) -> None:
+def test_a_named_path_and_an_import_line_lead_to_their_files(index: Index) -> None:
     assert top(index, "Something odd in geo/io/reader.py when the file is empty.") == "geo/io/reader.py"
     assert top(index, "from geo.render import draw\nfails with a shape that has no area") == "geo/render.py"
 
@@ -95,4 +95,3 @@ def test_reading_an_issue_tells_code_from_prose() -> None:
     refs = read_issue("The `QuerySet.filter` call\n```\nqs.filter(name__in=[])\n```\nfilter the models please")
     assert refs.names["filter"] > refs.names["models"] > 0
     assert ("QuerySet", "filter") in refs.qualified
-    assert "QuerySet.filter" in refs.dotted

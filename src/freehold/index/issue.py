@@ -39,7 +39,6 @@ class IssueRefs:
     title_terms: Counter[str] = field(default_factory=Counter)  # those of the first line, the title
     names: Counter[str] = field(default_factory=Counter)  # identifiers -> weight
     qualified: set[tuple[str, str]] = field(default_factory=set)  # (Owner, member) from `Owner.member`
-    dotted: list[str] = field(default_factory=list)  # a.b.c names, in order of appearance
     paths: list[str] = field(default_factory=list)  # path-like strings, in order
     frames: list[tuple[str, str]] = field(default_factory=list)  # (path, function), outermost first
 
@@ -53,7 +52,6 @@ def read_issue(body: str) -> IssueRefs:
     _add_paths(refs, body)
     for dotted in _DOTTED.findall(body):
         if not _PATH.fullmatch(dotted):
-            refs.dotted.append(dotted)
             _add_qualified(refs, dotted)
     _add_names(refs, code, in_code=True)
     _add_names(refs, _without(body, code), in_code=False)

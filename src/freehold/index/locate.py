@@ -3,7 +3,6 @@
 Each file that the issue points at gets evidence features (see `issue.py` for how the text is read):
 
     path      the issue names the file's path (or its tail), or a traceback passes through it
-    module    a dotted name in the issue resolves to the file's module
     defines   identifiers the issue mentions are defined in the file, each weighted by how rare its
               definition is in the repository (a name defined in one file says more than `save`)
     member    the issue writes `Owner.member` and the file defines `member` inside `Owner`
@@ -35,12 +34,10 @@ from freehold.index.store import Index
 WEIGHTS = {
     "path": 8.0,
     "frame": 6.0,
-    "module": 0.0,
     "defines": 0.1,
     "defines_max": 0.25,
     "member": 8.0,
     "bm25": 3.0,
-    "bm25_rank": 0.0,
     "bm25_code": 1.0,
     "bm25_title": 3.0,
     "path_words": 1.0,
@@ -81,7 +78,6 @@ def evidence(index: Index, refs: IssueRefs) -> dict[int, dict[str, float]]:
     feats: dict[int, dict[str, float]] = defaultdict(dict)
     _path_evidence(refs, by_path, feats)
     _path_word_evidence(refs, by_path, feats)
-    _module_evidence(refs, by_path, feats)
     _definition_evidence(index, refs, len(files), feats)
     _bm25_evidence(index, refs, feats)
     _graph_evidence(index, files, feats)
@@ -150,35 +146,6 @@ def _match_tail(mention: str, tails: dict[str, list[int]]) -> list[tuple[int, fl
     return []
 
 
-def _module_evidence(refs: IssueRefs, by_path: dict[str, int], feats: dict) -> None:
-    modules = _module_table(by_path)
-    seen: set[str] = set()
-    for dotted in refs.dotted:
-        parts = dotted.split(".")
-        for end in range(len(parts), 0, -1):
-            name = ".".join(parts[:end])
-            fids = modules.get(name)
-            if fids:
-                if name not in seen:
-                    seen.add(name)
-                    for fid in fids[:5]:
-                        feats[fid]["module"] = max(feats[fid].get("module", 0.0), min(1.0, 0.3 * end))
-                break
-
-
-def _module_table(by_path: dict[str, int]) -> dict[str, list[int]]:
-    """Python module names -> files, under each source root (`lib/matplotlib/x.py` is `matplotlib.x`)."""
-    table: dict[str, list[int]] = defaultdict(list)
-    for path, fid in by_path.items():
-        dotted = kinds.module_name(path)
-        if dotted is None:
-            continue
-        parts = dotted.split(".")
-        for start in range(min(len(parts), 3)):  # under "src/", "lib/", "python/src/" and the like
-            table[".".join(parts[start:])].append(fid)
-    return table
-
-
 def _definition_evidence(index: Index, refs: IssueRefs, total: int, feats: dict) -> None:
     names = list(refs.names)
     rows: list[tuple[str, int, str]] = []
@@ -203,16 +170,14 @@ def _definition_evidence(index: Index, refs: IssueRefs, total: int, feats: dict)
 
 
 def _bm25_evidence(index: Index, refs: IssueRefs, feats: dict) -> None:
-    """BM25 of the whole issue ("bm25", and its rank as "bm25_rank"), of its code alone and of its title."""
+    """BM25 of the whole issue, of its code alone and of its title, each relative to the best file."""
     for name, terms in (("bm25", refs.terms), ("bm25_code", refs.code_terms), ("bm25_title", refs.title_terms)):
         rows = _bm25(index, [term for term, _ in terms.most_common(MAX_QUERY_TERMS)])
         if not rows or rows[0][1] <= 0:
             continue
         best = rows[0][1]
-        for rank, (fid, value) in enumerate(rows):
+        for fid, value in rows:
             feats[fid][name] = max(0.0, value / best)
-            if name == "bm25":
-                feats[fid]["bm25_rank"] = 1.0 / (1 + rank)
 
 
 def _bm25(index: Index, terms: list[str]) -> list[tuple[int, float]]:

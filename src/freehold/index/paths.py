@@ -56,10 +56,3 @@ def extension(path: str) -> str:
     name = path.rsplit("/", 1)[-1]
     return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
-
-def module_name(path: str) -> str | None:
-    """`sympy/core/basic.py` -> "sympy.core.basic" (a package's `__init__.py` names the package)."""
-    if not path.endswith(".py"):
-        return None
-    dotted = path[:-3].replace("/", ".")
-    return dotted[: -len(".__init__")] if dotted.endswith(".__init__") else dotted
