@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -150,4 +149,3 @@ def test_two_connections_can_read_while_one_writes(project: Path, tmp_path: Path
     with Index.open(project, home) as writer, Index.open(project, home) as reader:
         writer.update()
         assert reader.file_count() == 4
-        assert isinstance(reader.db, sqlite3.Connection)

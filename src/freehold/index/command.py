@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import NoReturn
 
@@ -48,8 +49,8 @@ def search_command(argv: list[str]) -> int:
     with open_index(args.repo) as index:
         results = search(index, " ".join(args.query))
     if args.format == "json":
-        print(json.dumps({"symbols": [vars_of(hit) for hit in results.symbols],
-                          "text": [vars_of(hit) for hit in results.texts]}, indent=1))
+        print(json.dumps({"symbols": [asdict(hit) for hit in results.symbols],
+                          "text": [asdict(hit) for hit in results.texts]}, indent=1))
     else:
         sys.stdout.write(render(results))
     return 0
@@ -74,10 +75,6 @@ def locate_command(argv: list[str]) -> int:
         for hit in found:
             print(f"{hit.score:8.3f}  {hit.path}")
     return 0
-
-
-def vars_of(hit: object) -> dict:
-    return {name: getattr(hit, name) for name in hit.__dataclass_fields__}  # type: ignore[attr-defined]
 
 
 def open_index(repo: Path | None):

@@ -9,9 +9,9 @@ stat is checked against the stored content hash before the file is parsed again.
 file written in the same instant as the previous scan ("racy") is re-hashed on the next one, since
 a second write within the clock's granularity would leave its mtime unchanged.
 
-Which files: those `list_files` gives (git's tracked and untracked-but-not-ignored files when the
-agent asks, through the sandbox), minus any `readable` refuses (the workspace's deny_read globs
-and hidden places), minus binaries. Files over MAX_BYTES are indexed by path only.
+Which files: those `list_files` gives (for a session, `tools.search.workspace_files`: git's tracked
+and untracked-but-not-ignored files, listed through the sandbox, minus what the model may not read),
+minus binaries. Files over MAX_BYTES are indexed by path only.
 """
 
 from __future__ import annotations
@@ -135,14 +135,13 @@ class Index:
 
     # ---- updating
 
-    def update(self, list_files: Callable[[Path], Iterable[str]] | None = None,
-               readable: Callable[[str], bool] | None = None, progress: Progress | None = None,
+    def update(self, list_files: Callable[[Path], Iterable[str]] | None = None, progress: Progress | None = None,
                confinement: Confinement | None = None, history: bool = True) -> UpdateStats:
         """Bring the index in step with the files on disk; returns what it did. With `history`,
         co-change counts are brought up to date too (`refresh_history`)."""
         started = time.perf_counter()
         scan_ns = time.time_ns()
-        listed = [rel for rel in (list_files or walk_files)(self.root) if readable is None or readable(rel)]
+        listed = list((list_files or walk_files)(self.root))
         stored = {row[0]: row[1:] for row in self.db.execute("SELECT path, id, mtime_ns, size, digest, racy FROM files")}
         changed = [rel for rel in listed if _stale(self.root / rel, stored.get(rel))]
         gone = set(stored) - set(listed)
