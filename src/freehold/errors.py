@@ -5,7 +5,8 @@
     ├── PolicyRefused             exit 3   the organization's policy refused the action
     ├── ModelUnreachable          exit 4   the endpoint failed to answer after every retry
     ├── ModelError                exit 1   the endpoint answered, but with an error we cannot retry
-    └── SessionError              exit 2   no such session to resume, or its store is unreadable
+    ├── SessionError              exit 2   no such session to resume, or its store is unreadable
+    └── Interrupted               exit 130 the person stopped the run (Esc, Ctrl-C)
 
 The command line turns each into one line on stderr and its exit code; nothing else
 prints a traceback. Errors the *model* causes (bad tool arguments, unknown tools) are not
@@ -37,3 +38,7 @@ class ModelError(FreeholdError):
 
 class SessionError(FreeholdError):
     exit_code = 2
+
+
+class Interrupted(FreeholdError):
+    exit_code = 130

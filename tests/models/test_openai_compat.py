@@ -174,3 +174,57 @@ def test_retry_after_is_honoured_up_to_a_cap_and_backoff_doubles():
     model = OpenAICompatModel(Endpoint("http://127.0.0.1:1/v1", "m", retry_backoff=0.5))
     assert model._delay(1, 2.0) == 2.0 and model._delay(1, 3600.0) == 60.0
     assert [model._delay(n, None) for n in (1, 2, 3)] == [0.5, 1.0, 2.0]
+
+
+class _SilentServer(ThreadingHTTPServer):
+    """Answers 200 with an event stream, sends one piece of text, then says nothing for a minute:
+    a server still thinking (or prefilling a long prompt)."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                chunk = {"choices": [{"index": 0, "delta": {"content": "Let me think"}, "finish_reason": None}]}
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.flush()
+                self.server.quiet.wait(10)
+                self.server.spoke_again = True
+                self.close_connection = True
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.quiet = threading.Event()
+        self.spoke_again = False
+
+
+def test_an_interrupt_ends_a_silent_stream_at_once_without_retrying():
+    from freehold.cancel import Cancel
+    from freehold.errors import Interrupted
+
+    server = _SilentServer()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    stop, pieces = Cancel(), []
+    model = OpenAICompatModel(Endpoint(f"http://127.0.0.1:{server.server_address[1]}/v1", "m", retry_backoff=0),
+                              on_delta=lambda text, reasoning: pieces.append(text), cancel=stop)
+    timer = threading.Timer(0.5, stop.set)
+    timer.start()
+    try:
+        with pytest.raises(Interrupted):
+            model.complete(ASK, TOOLS)
+        assert not server.spoke_again  # ended by the interrupt, not by the server going on
+    finally:
+        timer.cancel()
+        server.quiet.set()
+        model.close()
+        server.shutdown()
+    assert pieces == ["Let me think"]
+    assert model.requests_sent == 1  # an interrupt is never retried

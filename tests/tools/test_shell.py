@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 import tracemalloc
 from pathlib import Path
 
 import pytest
 
+from freehold.cancel import Cancel
 from freehold.sandbox import process
 from freehold.tools.base import ToolError, Workspace
 from freehold.tools.shell import BASH, MAX_TIMEOUT, _status
@@ -227,3 +229,22 @@ def test_a_cut_output_is_cut_between_lines_not_inside_one() -> None:
     count, _, tail = rest.partition(" characters omitted ...]\n")
     assert all(len(line) == 100 for line in head.splitlines() + tail.splitlines())
     assert len(head) + int(count) + len(tail) == 2000 * 101  # every character accounted for
+
+
+def test_an_interrupt_stops_a_confined_command_and_says_so(ws: Workspace) -> None:
+    stop = Cancel()
+    timer = threading.Timer(0.5, stop.set)
+    timer.start()
+    with stop.active():
+        out = bash(ws, "echo started; sleep 1003.75 & wait", timeout=BOUND)
+    timer.cancel()
+    assert out == "started\nInterrupted: the user stopped the command; its process group was killed"
+    assert wait_until_none_with("1003.75")
+
+
+def test_an_interrupt_raised_elsewhere_does_not_reach_this_thread(tmp_path: Path) -> None:
+    # The signal is per thread: a command run outside `active()` is not stopped by it.
+    stop = Cancel()
+    stop.set()
+    result = process.run(["bash", "-c", "sleep 0.3; echo done"], cwd=tmp_path, timeout=BOUND, confinement=None)
+    assert not result.interrupted and result.output == "done\n"

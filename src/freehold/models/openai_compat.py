@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from freehold import __version__
-from freehold.errors import ModelError, ModelUnreachable, UsageError
+from freehold.cancel import Cancel
+from freehold.errors import Interrupted, ModelError, ModelUnreachable, UsageError
 from freehold.messages import Message, Reply, Usage
 from freehold.models.stream import ReplyBuilder
 from freehold.tools.base import Tool
@@ -70,11 +71,17 @@ class OpenAICompatModel:
         endpoint: Endpoint,
         transport: httpx.BaseTransport | None = None,
         on_request: Callable[[bytes], None] | None = None,
+        on_delta: Callable[[str, bool], None] | None = None,
+        cancel: Cancel | None = None,
     ) -> None:
         self.endpoint = endpoint
         self._transport = transport
         # Sees every request body, byte for byte, just before it is sent (--dump-requests).
         self._on_request = on_request
+        # Sees each piece of text (reasoning: True for the model's thinking) as it streams in.
+        self.on_delta = on_delta
+        # Raised by the person: the stream's socket is shut at once and no retry follows.
+        self.cancel = cancel
         self._client: httpx.Client | None = None
         self.requests_sent = 0
 
@@ -151,17 +158,28 @@ class OpenAICompatModel:
 
         last, last_retry_after = "no attempt made", None
         for n in range(self.endpoint.max_retries + 1):
-            if n:
-                time.sleep(self._delay(n, last_retry_after))
-                last_retry_after = None
+            if n and self._sleep(self._delay(n, last_retry_after)):
+                break
+            last_retry_after = None
             try:
                 return attempt()
             except _Retryable as exc:
                 last, last_retry_after = str(exc), exc.retry_after
             except (httpx.TransportError, OSError) as exc:
                 last = _describe(exc)
+            if self.cancel is not None and self.cancel.is_set:
+                break
+        if self.cancel is not None:
+            self.cancel.check()
         tries = self.endpoint.max_retries + 1
         raise ModelUnreachable(f"model endpoint {self.endpoint.base_url} failed after {tries} attempts: {last}")
+
+    def _sleep(self, seconds: float) -> bool:
+        """Wait before a retry; True if the person interrupted meanwhile."""
+        if self.cancel is None:
+            time.sleep(seconds)
+            return False
+        return self.cancel.wait(seconds)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -181,11 +199,12 @@ class OpenAICompatModel:
         self.requests_sent += 1
         if self._on_request is not None:
             self._on_request(body)
-        with self._http().stream("POST", self._url("/chat/completions"), content=body, headers=headers) as response:
+        with self._http().stream("POST", self._url("/chat/completions"), content=body, headers=headers) as response, \
+                _shut_on(self.cancel, response):
             self._check_status(response)
-            builder = ReplyBuilder()
+            builder = ReplyBuilder(on_delta=self.on_delta)
             if "text/event-stream" in response.headers.get("content-type", ""):
-                _read_events(response, builder, self.endpoint.base_url)
+                _read_events(response, builder, self.endpoint.base_url, self.cancel)
             else:
                 builder.feed(_json(response.read(), self.endpoint.base_url))
         reply = builder.build(tool_names)
@@ -208,9 +227,27 @@ def estimate_usage(body: bytes, reply: Reply) -> Usage:
     return Usage(len(body) // 4, max(1, produced // 4), estimated=True)
 
 
-def _read_events(response: httpx.Response, builder: ReplyBuilder, where: str) -> None:
+def _shut_on(cancel: Cancel | None, response: httpx.Response) -> Any:
+    """While the block runs, a raised `cancel` shuts the response's socket: a read blocked on a
+    server that is still thinking ends at once, not at the next token."""
+    import contextlib
+    import socket
+
+    def shut() -> None:
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    return cancel.hook(shut) if cancel is not None else contextlib.nullcontext()
+
+
+def _read_events(response: httpx.Response, builder: ReplyBuilder, where: str, cancel: Cancel | None = None) -> None:
     done = False
     for line in response.iter_lines():
+        if cancel is not None and cancel.is_set:
+            raise Interrupted("interrupted by the user")
         if not line.startswith("data:"):
             continue  # comments, event names, keep-alives
         data = line[5:].strip()

@@ -14,6 +14,7 @@ inline `<think>` tags; it is kept apart from the answer and never shown as one.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,8 @@ class ReplyBuilder:
     last_index: int = 0
     usage: Usage | None = None
     finish_reason: str | None = None
+    # Sees each piece of text as it arrives; True marks reasoning sent apart from the answer.
+    on_delta: Callable[[str, bool], None] | None = None
 
     def feed(self, chunk: dict[str, Any]) -> None:
         """Take one streamed chunk (`delta`) or a whole non-streamed response (`message`)."""
@@ -63,9 +66,13 @@ class ReplyBuilder:
     def _feed_part(self, part: dict[str, Any]) -> None:
         if part.get("content"):
             self.text.append(part["content"])
+            if self.on_delta is not None:
+                self.on_delta(part["content"], False)
         for key in ("reasoning_content", "reasoning"):
             if isinstance(part.get(key), str):
                 self.reasoning.append(part[key])
+                if self.on_delta is not None and part[key]:
+                    self.on_delta(part[key], True)
         for delta in part.get("tool_calls") or ():
             self._slot(delta).add(delta)
 

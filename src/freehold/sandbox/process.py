@@ -9,7 +9,8 @@ is read as it comes, in the calling thread through a selector (so no reader thre
 into a buffer that keeps only the head and the tail: a command printing a gigabyte costs tens of
 kilobytes. On timeout the whole group is stopped (SIGTERM, a short grace, SIGKILL), grandchildren
 included; a background child that keeps the pipe open after the command has exited is given a short
-grace and then stopped too, so `server &` cannot hang the agent.
+grace and then stopped too, so `server &` cannot hang the agent. When the person interrupts (the
+thread's `cancel.current()` is raised), the group is stopped the same way within a poll interval.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from freehold import cancel
 from freehold.sandbox.bwrap import git_redirects, git_sweep, wrap
 from freehold.sandbox.confine import Confinement
 
@@ -56,6 +58,8 @@ class ProcessResult:
     stopped_leftovers: bool = False
     # What the sandbox undid after the command (see bwrap.git_sweep).
     notes: tuple[str, ...] = ()
+    # The person interrupted the run, and the group was stopped.
+    interrupted: bool = False
 
     @property
     def output(self) -> str:
@@ -148,7 +152,7 @@ def run(
     )
     buffer = _HeadTail(output_limit)
     try:
-        timed_out, leftovers = _supervise(proc, buffer, time.monotonic() + timeout)
+        outcome = _supervise(proc, buffer, time.monotonic() + timeout)
     except BaseException:  # Ctrl-C or a bug: never leave the group running behind us
         _stop_group(proc, buffer)
         raise
@@ -157,35 +161,41 @@ def run(
         proc.stdout.close()
     buffer.feed(b"", final=True)
     notes = tuple(git_sweep(confinement.workspace, redirects)) if confinement is not None else ()
-    return ProcessResult(proc.returncode, buffer.head(), buffer.tail(), buffer.omitted, timed_out, leftovers, notes)
+    return ProcessResult(proc.returncode, buffer.head(), buffer.tail(), buffer.omitted, outcome == "deadline",
+                         outcome == "leftovers", notes, outcome == "cancelled")
 
 
-def _supervise(proc: subprocess.Popen[bytes], buffer: _HeadTail, deadline: float) -> tuple[bool, bool]:
-    """Read until the command is done; stop its group if needed. Returns (timed_out, stopped_leftovers)."""
+def _supervise(proc: subprocess.Popen[bytes], buffer: _HeadTail, deadline: float) -> str:
+    """Read until the command is done; stop its group if needed. Returns how it ended: "eof",
+    "deadline", "leftovers" or "cancelled"."""
     outcome = _drain(proc, buffer, deadline, exit_grace=EXIT_GRACE)
     if outcome == "eof":
         # The pipe closed, but the command may have closed its output and still be running.
         try:
             proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-            return False, False
+            return "eof"
         except subprocess.TimeoutExpired:
             outcome = "deadline"
     _stop_group(proc, buffer)
-    return outcome == "deadline", outcome == "leftovers"
+    return outcome
 
 
 def _drain(proc: subprocess.Popen[bytes], buffer: _HeadTail, deadline: float, exit_grace: float | None) -> str:
     """Read output until end of file ("eof"), the deadline ("deadline"), or, with `exit_grace`, until
-    the command has been gone that long while something else still holds the pipe ("leftovers")."""
+    the command has been gone that long while something else still holds the pipe ("leftovers"),
+    or until the person interrupts ("cancelled"; not while winding down, without `exit_grace`)."""
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
     exited_at: float | None = None
+    stop = cancel.current() if exit_grace is not None else None
     with selectors.DefaultSelector() as selector:
         selector.register(fd, selectors.EVENT_READ)
         while True:
             now = time.monotonic()
             if now >= deadline:
                 return "deadline"
+            if stop is not None and stop.is_set:
+                return "cancelled"
             if exit_grace is not None and exited_at is None and proc.poll() is not None:
                 exited_at = now
             if exited_at is not None and exit_grace is not None and now - exited_at >= exit_grace:

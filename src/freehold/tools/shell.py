@@ -37,7 +37,7 @@ def run_bash(ws: Workspace, args: dict[str, Any]) -> str:
         raise ToolError("command is required: the shell command to run")
     timeout, notes = _timeout(args.get("timeout"))
     try:
-        result = process.run([_shell(), "-c", command], cwd=ws.root, timeout=timeout,
+        result = process.run([shell_program(), "-c", command], cwd=ws.root, timeout=timeout,
                              confinement=ws.command_confinement())
     except SandboxUnavailable as exc:
         raise ToolError(f"refused: commands run only inside the sandbox, and it cannot start here: {exc}. "
@@ -64,7 +64,7 @@ def _timeout(value: Any) -> tuple[float, list[str]]:
     return seconds, []
 
 
-def _shell() -> str:
+def shell_program() -> str:
     if os.access("/bin/bash", os.X_OK):
         return "/bin/bash"
     return shutil.which("bash") or "/bin/sh"
@@ -83,6 +83,8 @@ def _report(result: ProcessResult, timeout: float, notes: list[str]) -> str:
 
 
 def _status(result: ProcessResult, timeout: float) -> str:
+    if result.interrupted:
+        return "Interrupted: the user stopped the command; its process group was killed"
     if result.timed_out:
         return f"Timed out after {timeout:g}s; the process group was killed"
     code = result.exit_code
