@@ -28,6 +28,22 @@ class AssistantText:
 
 
 @dataclass(frozen=True)
+class TextDelta:
+    """A piece of the reply as it streams in; `AssistantText` still follows with the whole answer.
+    `reasoning` marks the model's thinking, sent apart from the answer."""
+
+    text: str
+    reasoning: bool = False
+
+
+@dataclass(frozen=True)
+class ModelReplied:
+    """One model turn is done: what it cost, and so how full the context is."""
+
+    usage: Usage
+
+
+@dataclass(frozen=True)
 class ToolUse:
     id: str
     name: str
@@ -44,8 +60,17 @@ class ToolResult:
 
 
 @dataclass(frozen=True)
+class FileChanged:
+    """A tool changed a file: the unified diff of what it did (capped, for display)."""
+
+    tool_use_id: str
+    path: str
+    diff: str
+
+
+@dataclass(frozen=True)
 class RunFinished:
-    subtype: str  # "success" | "error_max_turns" | "error"
+    subtype: str  # "success" | "error_max_turns" | "error" | "interrupted"
     is_error: bool
     result: str
     session_id: str
@@ -54,5 +79,5 @@ class RunFinished:
     usage: Usage = field(default_factory=Usage)
 
 
-Event = Union[SessionStarted, AssistantText, ToolUse, ToolResult, RunFinished]
+Event = Union[SessionStarted, TextDelta, ModelReplied, AssistantText, ToolUse, ToolResult, FileChanged, RunFinished]
 Emit = Callable[[Event], None]

@@ -9,16 +9,22 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from freehold.agent.session import Session
-from freehold.errors import FreeholdError
+from freehold.cancel import Cancel
+from freehold.errors import FreeholdError, Interrupted
 from freehold.messages import Message, Reply, ToolCall, Usage
-from freehold.protocol import AssistantText, Emit, RunFinished, ToolResult, ToolUse
+from freehold.protocol import AssistantText, Emit, FileChanged, ModelReplied, RunFinished, ToolResult, ToolUse
 from freehold.audit.recorder import NullRecorder, Recorder
 from freehold.policy.permissions import Decide
-from freehold.tools import MAX_RESULT_CHARS, Outcome, Prepared, Toolbox, bounded
+from freehold.tools import MAX_RESULT_CHARS, FileChange, Outcome, Prepared, Toolbox, bounded
 from freehold.tools.base import Tool
+
+# What the conversation keeps when the person interrupts: every call answered, and an assistant
+# turn after the prompt, so the next prompt follows a valid exchange in every chat template.
+INTERRUPTED_REPLY = "[Interrupted by the user before answering.]"
+NOT_RUN = "Not run: the user interrupted the run before this call."
 
 
 class Model(Protocol):
@@ -54,6 +60,10 @@ class Agent:
     max_turns: int = 50
     redactor: Redact = field(default_factory=_NoRedaction)
     audit: Recorder = field(default_factory=NullRecorder)
+    # Raised by the front end (Esc, Ctrl-C) to stop the run where it is.
+    cancel: Cancel = field(default_factory=Cancel)
+    # Sees each file change a tool made, with its call id (the session's change journal, for /undo).
+    on_change: Callable[[str, FileChange], None] | None = None
     # The error that ended the last run, when one did; the front end maps it to an exit code.
     failure: FreeholdError | None = None
     # How many of the redactor's (placeholder, value) pairs the session store already has.
@@ -71,7 +81,12 @@ class Agent:
         self._add(Message("user", self.redactor.redact(context) + text if context else text))
         for turn in range(1, self.max_turns + 1):
             try:
+                self.cancel.check()
                 reply = self._ask()
+            except Interrupted as exc:
+                self.failure = exc
+                self._add(Message("assistant", INTERRUPTED_REPLY))
+                return self._finish("interrupted", "Interrupted by the user.", turn, started, usage)
             except FreeholdError as exc:
                 self.failure = exc
                 return self._finish("error", str(exc), turn, started, usage)
@@ -79,7 +94,13 @@ class Agent:
             if not reply.tool_calls:
                 return self._finish("success", reply.text, turn, started, usage)
             for call in reply.tool_calls:
-                self._act(call)
+                if self.cancel.is_set:
+                    self._skip(call)
+                else:
+                    self._act(call)
+            if self.cancel.is_set:
+                self.failure = Interrupted("interrupted by the user")
+                return self._finish("interrupted", "Interrupted by the user.", turn, started, usage)
         note = f"Stopped after {self.max_turns} turns without a final answer (raise --max-turns to allow more)."
         return self._finish("error_max_turns", note, self.max_turns, started, usage)
 
@@ -88,6 +109,7 @@ class Agent:
         reply.tool_calls = self._with_ids(reply)
         self.audit.model_response(reply)
         self.session.add(reply.as_message())
+        self.emit(ModelReplied(reply.usage))
         if reply.text:
             self.emit(AssistantText(reply.text))
         return reply
@@ -113,11 +135,25 @@ class Agent:
         # split by the cut that decides what the model sees.
         content = bounded(self.redactor.redact(bounded(outcome.content, 4 * MAX_RESULT_CHARS)))
         if outcome.change is not None:
-            change = outcome.change
-            self.audit.file_change(call.id, change.path, change.sha256_before, change.sha256_after)
+            self._changed(call.id, outcome.change)
         self.audit.tool_result(call.id, content, outcome.is_error)
         self._add(Message("tool", content, tool_call_id=call.id, is_error=outcome.is_error))
         self.emit(ToolResult(call.id, content, outcome.is_error))
+
+    def _skip(self, call: ToolCall) -> None:
+        """A call the person's interrupt came before: answered, never run, and recorded so."""
+        self.audit.tool_call(call, None, "deny", "interrupted by the user")
+        self.audit.tool_result(call.id, NOT_RUN, True)
+        self._add(Message("tool", NOT_RUN, tool_call_id=call.id, is_error=True))
+        self.emit(ToolResult(call.id, NOT_RUN, True))
+
+    def _changed(self, call_id: str, change: FileChange) -> None:
+        from freehold.tools.preview import unified_diff
+
+        self.audit.file_change(call_id, change.path, change.sha256_before, change.sha256_after)
+        if self.on_change is not None:
+            self.on_change(call_id, change)
+        self.emit(FileChanged(call_id, change.path, unified_diff(change.path, _text(change.before), _text(change.after))))
 
     def _decide_and_run(self, prepared: Prepared) -> Outcome:
         """Record the decision before the call runs; the audit record precedes the action."""
@@ -144,3 +180,7 @@ class Agent:
     def _finish(self, subtype: str, result: str, turns: int, started: float, usage: Usage) -> RunFinished:
         elapsed = int((time.monotonic() - started) * 1000)
         return RunFinished(subtype, subtype != "success", result, self.session.id, turns, elapsed, usage)
+
+
+def _text(data: bytes | None) -> str | None:
+    return None if data is None else data.decode("utf-8", "replace")

@@ -48,9 +48,35 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "003_file_changes",
+        """
+        CREATE TABLE file_changes (
+            session_id TEXT NOT NULL REFERENCES sessions (id),
+            seq INTEGER NOT NULL,
+            tool_call_id TEXT NOT NULL,
+            path TEXT NOT NULL,
+            before BLOB,
+            after_sha256 TEXT,
+            undone INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (session_id, seq)
+        );
+        """,
+    ),
 ]
 
 INTERRUPTED = "Not run: the session was interrupted before this tool call finished."
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """A session as a list of them shows it."""
+
+    id: str
+    updated_at: float
+    messages: int
+    first_prompt: str
 
 
 @dataclass(frozen=True)
@@ -67,7 +93,9 @@ class SessionStore:
             home.mkdir(parents=True, exist_ok=True, mode=0o700)
             path = home / "sessions.db"
             path.touch(mode=0o600, exist_ok=True)  # it holds prompts, code and redacted secrets
-            self.db = sqlite3.connect(path, isolation_level=None)
+            # One thread at a time, but not always the same one: the terminal UI opens the store
+            # in the background and runs each prompt in a worker thread.
+            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self._migrate()
@@ -107,6 +135,16 @@ class SessionStore:
         if row is None:
             raise SessionError(f"no earlier session in {cwd} to continue")
         return row[0]
+
+    def sessions(self, cwd: str, limit: int = 20) -> list[SessionSummary]:
+        """The sessions in `cwd`, the latest first."""
+        rows = self.db.execute(
+            "SELECT s.id, s.updated_at, (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id), "
+            "(SELECT body FROM messages m WHERE m.session_id = s.id AND json_extract(m.body, '$.role') = 'user' "
+            "ORDER BY seq LIMIT 1) FROM sessions s WHERE s.cwd = ? ORDER BY s.updated_at DESC LIMIT ?",
+            (cwd, limit))
+        return [SessionSummary(i, at, count, Message.from_json(body).content if body else "")
+                for i, at, count, body in rows]
 
     def append(self, session_id: str, seq: int, message: Message) -> None:
         now = time.time()

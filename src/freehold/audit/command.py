@@ -104,8 +104,11 @@ def _describe(r: dict[str, Any]) -> list[str]:
     if kind == "tool_result":
         flag = "error, " if r.get("is_error") else ""
         return [f"   result ({flag}{r.get('size')} bytes): {_short(r.get('content', ''))}"]
-    if kind == "file_change":
-        return [f"file {r.get('path')}: {_h(r.get('sha256_before'))} -> {_h(r.get('sha256_after'))}"]
+    if kind in ("file_change", "file_restore"):
+        verb = "file" if kind == "file_change" else "restored by the user:"
+        return [f"{verb} {r.get('path')}: {_h(r.get('sha256_before'))} -> {_h(r.get('sha256_after'))}"]
+    if kind == "user_command":
+        return [f"user ran: {_short(r.get('command', ''), 120)} (exit {r.get('exit_code')}, {r.get('size')} bytes)"]
     if kind == "session_end":
         return [f"session end: {r.get('subtype')}, {r.get('num_turns')} turns, {r.get('duration_ms')} ms, "
                 f"usage {r.get('usage')}"]

@@ -8,6 +8,9 @@
     tool_call      the call, its permission decision and what decided it
     tool_result    size and SHA-256 of the result, its first 2,000 characters
     file_change    path, SHA-256 before and after (Write and Edit)
+    user_command   a command the person ran themselves (`!cmd` in the terminal UI), its exit
+                   code, and its output's size, SHA-256 and first 2,000 characters
+    file_restore   a file the person restored (/undo): path, SHA-256 before and after
     refusal        what the policy refused, and the rule
     session_end    outcome, turns, usage, duration; a signed checkpoint follows
 
@@ -77,6 +80,14 @@ class Recorder:
 
     def file_change(self, call_id: str, path: str, before: str | None, after: str | None) -> None:
         self._write("file_change", id=call_id, path=path, sha256_before=before, sha256_after=after)
+
+    def user_command(self, command: str, exit_code: int | None, output: str) -> None:
+        raw = output.encode()
+        self._write("user_command", command=command, exit_code=exit_code, size=len(raw), sha256=sha256_hex(raw),
+                    output=output[:RESULT_CAP], truncated=len(output) > RESULT_CAP)
+
+    def file_restore(self, path: str, before: str | None, after: str | None) -> None:
+        self._write("file_restore", path=path, sha256_before=before, sha256_after=after)
 
     def refusal(self, what: str, rule: str) -> None:
         self._write("refusal", what=what, rule=rule)

@@ -32,9 +32,13 @@ class Prepared:
 
 @dataclass(frozen=True)
 class FileChange:
-    path: str
+    path: str  # as the model sees it
     sha256_before: str | None
     sha256_after: str | None
+    # The contents either side (None: no such file), for the diff shown and for undo.
+    before: bytes | None = None
+    after: bytes | None = None
+    real_path: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -95,11 +99,12 @@ class Toolbox:
         if prepared.error is not None or tool is None or args is None:
             return Outcome(prepared.error or "Error: the call could not be prepared", True)
         target = self._target(tool, args)
-        before = _sha256(target)
+        before = _contents(target)
         outcome = self._run(tool, args)
-        after = _sha256(target)
+        after = _contents(target)
         if target is not None and after != before:
-            return Outcome(outcome.content, outcome.is_error, FileChange(self.workspace.display(target), before, after))
+            change = FileChange(self.workspace.display(target), _sha256(before), _sha256(after), before, after, target)
+            return Outcome(outcome.content, outcome.is_error, change)
         return outcome
 
     def _run(self, tool: Tool, args: dict[str, Any]) -> Outcome:
@@ -123,8 +128,12 @@ class Toolbox:
             return None
 
 
-def _sha256(path: Path | None) -> str | None:
+def _contents(path: Path | None) -> bytes | None:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest() if path is not None and path.is_file() else None
+        return path.read_bytes() if path is not None and path.is_file() else None
     except OSError:
         return None
+
+
+def _sha256(data: bytes | None) -> str | None:
+    return hashlib.sha256(data).hexdigest() if data is not None else None

@@ -12,7 +12,7 @@ from typing import Any, BinaryIO
 from freehold.tools.base import Tool, ToolError, Workspace
 from freehold.tools.edit_match import EditResult, MatchError, Rule, apply_edit, cut_line, numbered_line
 
-__all__ = ["EDIT", "READ", "WRITE"]
+__all__ = ["EDIT", "READ", "WRITE", "planned"]
 
 MAX_READ_LINES = 2000
 _SNIFF_BYTES = 8192
@@ -307,6 +307,32 @@ def _edit(ws: Workspace, args: dict[str, Any]) -> str:
         raise ToolError(f"{ws.display(path)}: {exc}") from None
     _save(ws, path, result.text, "new_string")
     return _edit_report(ws.display(path), result)
+
+
+def planned(ws: Workspace, args: dict[str, Any], tool: str) -> tuple[Path, str | None, str]:
+    """What Write or Edit with `args` would do, with nothing written: (the file, its text now or
+    None if it does not exist, its text after). Raises ToolError where the call would fail."""
+    asked = _str_arg(args, "file_path")
+    path = ws.resolve_for_write(asked)
+    if path.is_dir():
+        raise ToolError(f"{ws.display(path)} is a directory; give the path of a file")
+    before = None
+    if path.exists():
+        _check_file(ws, asked, path)
+        before = _load_for_edit(ws, path)
+    if tool == "Write":
+        return path, before, _str_arg(args, "content")
+    old, new = _str_arg(args, "old_string"), _str_arg(args, "new_string")
+    if not old:
+        if before:
+            raise ToolError("old_string is empty but the file has content")
+        return path, before, new
+    if before is None:
+        raise ToolError(f"file not found: {ws.display(path)}")
+    try:
+        return path, before, apply_edit(before, old, new, bool(args.get("replace_all", False))).text
+    except MatchError as exc:
+        raise ToolError(str(exc)) from None
 
 
 def _create(ws: Workspace, asked: str, path: Path, new: str) -> str:
