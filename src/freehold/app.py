@@ -1,4 +1,5 @@
-"""Assemble a run from settings and policy: model client, tools, session, agent; then run it headless."""
+"""Assemble a session from settings and policy (model client, tools, session, agent, index) as a
+`Runtime` that front ends drive: headless for one prompt, the terminal UI for many."""
 
 from __future__ import annotations
 
@@ -8,21 +9,23 @@ import math
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+from freehold.agent.changes import ChangeJournal
 from freehold.agent.loop import Agent
 from freehold.agent.prompt import system_prompt
 from freehold.agent.session import Session, SessionStore
 from freehold.audit.recorder import NullRecorder, Recorder
+from freehold.cancel import Cancel
 from freehold.config import Settings, data_home, user_config_path
 from freehold.errors import SessionError, UsageError
 from freehold.index.live import LiveIndex, map_block
 from freehold.messages import Message
 from freehold.models.openai_compat import Endpoint, OpenAICompatModel
 from freehold.policy.org import Policy
-from freehold.policy.permissions import Permissions, gate, sourced
-from freehold.protocol import Emit, SessionStarted
-from freehold.tools import Toolbox, default_tools
+from freehold.policy.permissions import Approver, Permissions, gate, sourced
+from freehold.protocol import Emit, ModelReplied, RunFinished, SessionStarted, TextDelta
+from freehold.tools import FileChange, Toolbox, default_tools
 from freehold.tools.base import BUILTIN_DENY_READ, Workspace
 
 
@@ -146,9 +149,11 @@ def request_dumper(directory: Path) -> Any:
     return dump
 
 
-def build_model(settings: Settings, policy: Policy, options: RunOptions, audit: Recorder) -> Any:
+def build_model(settings: Settings, policy: Policy, options: RunOptions, audit: Recorder,
+                on_delta: Callable[[str, bool], None] | None = None, cancel: Cancel | None = None) -> Any:
     """The model: a server's client, or a GGUF run in-process. Each request (the HTTP body, or
-    the local prompt as rendered) is recorded, and dumped if asked, before it is sent."""
+    the local prompt as rendered) is recorded, and dumped if asked, before it is sent; the reply's
+    text goes to `on_delta` as it comes, and `cancel` stops it."""
     dumper = request_dumper(options.dump_requests) if options.dump_requests else None
     where = settings.endpoint or (Path(settings.model_file).resolve().as_uri() if settings.model_file else "")
 
@@ -160,13 +165,20 @@ def build_model(settings: Settings, policy: Policy, options: RunOptions, audit: 
     if settings.runtime == "llama.cpp":
         from freehold.models.llamacpp import LocalModel
 
+        def on_text(text: str) -> None:  # between two tokens: where an in-process model can stop
+            if cancel is not None:
+                cancel.check()
+            if on_delta is not None:
+                on_delta(text, False)
+
         assert settings.model_file is not None  # config requires it for this runtime
         return LocalModel(settings.model_file, max_context=settings.context_window, temperature=settings.temperature,
                           max_tokens=settings.max_tokens, on_request=on_request, tool_choice=settings.tool_choice,
-                          n_threads=settings.threads or max(1, (os.cpu_count() or 2) // 2))
+                          n_threads=settings.threads or max(1, (os.cpu_count() or 2) // 2), on_text=on_text)
     from freehold.policy.egress import egress_transport
 
-    return OpenAICompatModel(endpoint_of(settings), transport=egress_transport(policy), on_request=on_request)
+    return OpenAICompatModel(endpoint_of(settings), transport=egress_transport(policy), on_request=on_request,
+                             on_delta=on_delta, cancel=cancel)
 
 
 def budgeted(model: Any, settings: Settings, workspace: Workspace) -> Any:
@@ -280,39 +292,156 @@ def build_redactor(settings: Settings, store: SessionStore, session: Session) ->
     return Redactor.from_pairs(store.redactions(session.id))
 
 
+class Runtime:
+    """One open session and everything it runs on: workspace, store, audit log, model, index,
+    permissions and the agent. Headless runs one prompt on it; the terminal UI many, and may
+    switch it to another session (/clear, /resume) or model (/model)."""
+
+    def __init__(self, settings: Settings, policy: Policy, cwd: Path, emit: Emit,
+                 options: RunOptions = RunOptions(), approver: Approver | None = None) -> None:
+        self.settings, self.policy, self.emit, self.options = settings, policy, emit, options
+        self.workspace = workspace_for(cwd, settings, policy)
+        self.store = SessionStore(data_home())
+        self.journal = ChangeJournal(self.store)
+        self.cancel = Cancel()
+        self.log = open_audit(policy)
+        self.audit = Recorder(self.log) if self.log is not None else NullRecorder()
+        self.model = build_model(settings, policy, options, self.audit, self._delta, self.cancel)
+        self.permissions = permissions_for(settings, policy, self.workspace)
+        self.decide = gate(self.permissions, approver)
+        self.live: LiveIndex | None = None
+        self.fitted: Any = None
+        self.agent: Agent | None = None
+
+    def open(self) -> Runtime:
+        """Open the session the options ask for (or a new one) and everything it needs; the model
+        is asked first for its name and window, so a bad endpoint fails here."""
+        try:
+            session, resumed = open_session(self.store, self.workspace, self.model, self.options,
+                                            search=self.settings.index)
+            self.fitted = budgeted(self.model, self.settings, self.workspace)
+            if self.settings.index:
+                self.live = LiveIndex(self.workspace, data_home()).start()
+            self.switch(session, resumed)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    @property
+    def session(self) -> Session:
+        assert self.agent is not None, "Runtime.open() first"
+        return self.agent.session
+
+    def switch(self, session: Session, resumed: bool) -> None:
+        """Make `session` the one prompts go to, recorded in the audit log as a session start."""
+        self.audit.session_id = session.id
+        self.audit.session_start(cwd=str(self.workspace.root), model=self.model.name, endpoint=self.model.where,
+                                 permission_mode=self.permissions.mode, policy_sha256=self.policy.sha256,
+                                 resumed=resumed, sandbox=sandbox_state(self.workspace, self.policy))
+        toolbox = Toolbox(default_tools() + ([self.live.tool()] if self.live else []), self.workspace)
+        self.emit(SessionStarted(session.id, str(self.workspace.root), self.model.name,
+                                 tuple(t.name for t in toolbox.tools), self.permissions.mode, resumed))
+        self.agent = Agent(self.fitted, toolbox, session, self.decide, self.emit, self.settings.max_turns,
+                           audit=self.audit, cancel=self.cancel, on_change=self._changed)
+        redactor = build_redactor(self.settings, self.store, session)
+        if redactor is not None:
+            self.agent.redactor = redactor
+
+    def new_session(self) -> None:
+        session = self.store.create(str(self.workspace.root), self.model.name, self.model.where)
+        session.add(Message("system", system_prompt(self.workspace, search=self.settings.index)))
+        self.switch(session, False)
+
+    def resume(self, session_id: str) -> None:
+        session = self.store.open(session_id)
+        if session.info.cwd != str(self.workspace.root):
+            raise SessionError(f"session {session.id} belongs to {session.info.cwd}; run freehold from there")
+        self.switch(session, True)
+
+    def run(self, prompt: str, context: str = "") -> RunFinished:
+        """Work on `prompt` until the model answers, is stopped, or fails. A new task's first
+        prompt gets the repository map, after any `context` the front end adds (files, output)."""
+        assert self.agent is not None, "Runtime.open() first"
+        self.cancel.clear()
+        if self.live is not None and not any(m.role == "user" for m in self.session.messages):
+            tokens = map_tokens(self.settings, self.fitted)
+            context = map_block(self.live.repo_map(prompt, tokens, self.settings.index_wait)) + context
+        with self.cancel.active():
+            done = self.agent.run(prompt, context)
+        self.audit.session_end(done)
+        self.emit(done)
+        return done
+
+    def served_models(self) -> list[str]:
+        """What the server serves ([] for an in-process model)."""
+        return self.model.served_models() if hasattr(self.model, "served_models") else []
+
+    def switch_model(self, name: str) -> None:
+        """Go on with another model the same server serves; its window is asked for anew."""
+        if not hasattr(self.model, "endpoint"):
+            raise UsageError("an in-process model cannot be switched; start again with another --model-file")
+        served = self.served_models()
+        if name not in served:
+            raise UsageError(f"the server does not serve {name!r}; it serves: {', '.join(served) or 'nothing'}")
+        previous = self.model.endpoint
+        self.model.endpoint = replace(previous, model=name)
+        try:
+            self.fitted = budgeted(self.model, self.settings, self.workspace)
+        except BaseException:
+            self.model.endpoint = previous
+            raise
+        self.switch(self.session, True)
+
+    def compact(self, focus: str = "") -> str:
+        """Have the model summarize the conversation, and go on in a new session; the summary is
+        returned, to go before the next prompt."""
+        from freehold.agent.compact import summarize
+
+        with self.cancel.active():
+            self.cancel.clear()
+            reply = summarize(self.fitted, self.session.messages, focus)
+        self.audit.model_response(reply)
+        self.emit(ModelReplied(reply.usage))
+        previous = self.session.id
+        self.new_session()
+        return (f"<conversation-summary>\nA summary of session {previous}, which this one continues:\n"
+                f"{self.agent_redact(reply.text)}\n</conversation-summary>\n")
+
+    def agent_redact(self, text: str) -> str:
+        assert self.agent is not None
+        return self.agent.redactor.redact(text)
+
+    def undo(self) -> Any:
+        """Restore the file the agent changed last to what it was before, and record that."""
+        result = self.journal.undo_last(self.session.id, self.workspace.root)
+        if result.ok:
+            self.audit.file_restore(result.path, result.sha256_before, result.sha256_after)
+        return result
+
+    def exit_code(self, done: RunFinished) -> int:
+        assert self.agent is not None
+        if self.agent.failure is not None:
+            return self.agent.failure.exit_code
+        return 0 if not done.is_error else 1
+
+    def close(self) -> None:
+        self.model.close()
+        if self.log is not None:
+            self.log.close()
+
+    def _delta(self, text: str, reasoning: bool) -> None:
+        self.emit(TextDelta(text, reasoning))
+
+    def _changed(self, call_id: str, change: FileChange) -> None:
+        if change.real_path is not None:
+            self.journal.record(self.session.id, call_id, change.real_path, change.before, change.sha256_after)
+
+
 def run_headless(settings: Settings, policy: Policy, cwd: Path, prompt: str, emit: Emit,
                  options: RunOptions = RunOptions()) -> int:
-    workspace = workspace_for(cwd, settings, policy)
-    store = SessionStore(data_home())
-    log = open_audit(policy)
-    audit = Recorder(log) if log is not None else NullRecorder()
-    model = build_model(settings, policy, options, audit)
+    runtime = Runtime(settings, policy, cwd, emit, options, approver=None).open()  # headless: no one to ask
     try:
-        session, resumed = open_session(store, workspace, model, options, search=settings.index)
-        audit.session_id = session.id
-        audit.session_start(cwd=str(workspace.root), model=model.name, endpoint=model.where,
-                            permission_mode=settings.permission_mode, policy_sha256=policy.sha256, resumed=resumed,
-                            sandbox=sandbox_state(workspace, policy))
-        live = LiveIndex(workspace, data_home()).start() if settings.index else None
-        toolbox = Toolbox(default_tools() + ([live.tool()] if live else []), workspace)
-        emit(SessionStarted(session.id, str(workspace.root), model.name, tuple(t.name for t in toolbox.tools),
-                            settings.permission_mode, resumed))
-        decide = gate(permissions_for(settings, policy, workspace), approver=None)  # headless: no one to ask
-        fitted = budgeted(model, settings, workspace)
-        agent = Agent(fitted, toolbox, session, decide, emit, settings.max_turns, audit=audit)
-        redactor = build_redactor(settings, store, session)
-        if redactor is not None:
-            agent.redactor = redactor
-        context = ""
-        if live is not None and not resumed:  # a new task: show the model where to look
-            context = map_block(live.repo_map(prompt, map_tokens(settings, fitted), settings.index_wait))
-        done = agent.run(prompt, context)
-        audit.session_end(done)
-        emit(done)
-        if agent.failure is not None:
-            return agent.failure.exit_code
-        return 0 if not done.is_error else 1
+        return runtime.exit_code(runtime.run(prompt))
     finally:
-        model.close()
-        if log is not None:
-            log.close()
+        runtime.close()

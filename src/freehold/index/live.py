@@ -59,6 +59,7 @@ class LiveIndex:
         self.progress = (0, 0)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._paths: tuple[float, list[str]] = (0.0, [])
 
     def start(self) -> LiveIndex:
         self._thread = threading.Thread(target=self._build, name="freehold-index", daemon=True)
@@ -91,6 +92,19 @@ class LiveIndex:
 
     def ready(self, wait: float) -> bool:
         return self.done.wait(wait) and self.error is None
+
+    def paths(self, max_age: float = 5.0) -> list[str]:
+        """The indexed files' paths (for completing `@path`), at most `max_age` seconds old;
+        none until the first build is done."""
+        import time
+
+        taken, paths = self._paths
+        if not self.done.is_set() or self.error is not None or time.monotonic() - taken < max_age:
+            return paths
+        with Index.open(self.workspace.root, self.home) as index:
+            paths = sorted(index.files().values())
+        self._paths = (time.monotonic(), paths)
+        return paths
 
     def fresh(self) -> Index:
         """An up-to-date index for this thread (the caller closes it)."""
