@@ -126,14 +126,14 @@ def run(args: argparse.Namespace) -> int:
     from freehold import config
     from freehold.errors import PolicyRefused
     from freehold.policy.org import enforce, load_policy
-    from freehold.ui.headless import HeadlessRenderer
+    from freehold.policy.rules import split_rules
 
-    prompt = _prompt(args)
+    prompt = _prompt(args)  # None: no -p and a terminal, so the interactive UI
     cwd = Path.cwd()
     policy = load_policy()
     flags = {"endpoint": args.endpoint, "model": args.model, "model_file": args.model_file, "max_turns": args.max_turns,
-             "permission_mode": args.permission_mode, "allow_rules": _rules(args.allow_rules),
-             "deny_rules": _rules(args.deny_rules)}
+             "permission_mode": args.permission_mode, "allow_rules": split_rules(args.allow_rules),
+             "deny_rules": split_rules(args.deny_rules)}
     try:
         settings = enforce(config.load(cwd, flags), policy)
     except PolicyRefused as exc:
@@ -144,40 +144,29 @@ def run(args: argparse.Namespace) -> int:
     if not settings.endpoint and settings.runtime == "server":
         raise UsageError("no model endpoint: pass --endpoint URL (or --model-file PATH.gguf), set FREEHOLD_ENDPOINT, "
                          "or set [model] endpoint in config")
-    from freehold.app import RunOptions, run_headless
+    from freehold.app import RunOptions
 
     options = RunOptions(args.resume, args.continue_, args.dump_requests)
+    if prompt is None:
+        from freehold.ui.terminal import TerminalUI
+
+        return TerminalUI(settings, policy, cwd, options).run()
+    from freehold.app import run_headless
+    from freehold.ui.headless import HeadlessRenderer
+
     return run_headless(settings, policy, cwd, prompt, HeadlessRenderer(args.output_format), options)
 
 
-def _rules(values: list[str] | None) -> tuple[str, ...] | None:
-    """Rules as Claude Code takes them: separated by commas or spaces outside parentheses.
-    Each is checked by the config loader; an unclosed parenthesis is an error here."""
-    if not values:
-        return None
-    rules: list[str] = []
-    for value in values:
-        depth, current = 0, ""
-        for char in value + " ":
-            if depth == 0 and char in ", \t\n":
-                rules += [current] if current else []
-                current = ""
-                continue
-            depth += (char == "(") - (char == ")")
-            current += char
-        if depth:
-            raise UsageError(f"unbalanced parentheses in rules {value!r}")
-    return tuple(rules)
-
-
-def _prompt(args: argparse.Namespace) -> str:
-    """The task: -p's value, or standard input when -p has none. Standard input is read only
-    then, so a caller that leaves it open never makes `freehold -p "..."` wait."""
+def _prompt(args: argparse.Namespace) -> str | None:
+    """The task: -p's value, or standard input when -p has none; None for the interactive UI (no
+    -p, and standard input and output are a terminal). Standard input is read only then, so a
+    caller that leaves it open never makes `freehold -p "..."` wait."""
     if args.prompt is None:
-        if sys.stdin is not None and not sys.stdin.isatty():
-            args.prompt = ""
-        else:
-            raise UsageError("the interactive terminal UI is not built yet; run headless with -p \"PROMPT\"")
+        if sys.stdin is not None and sys.stdin.isatty() and sys.stdout is not None and sys.stdout.isatty():
+            return None
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UsageError("the interactive UI needs a terminal on standard output; run headless with -p \"PROMPT\"")
+        args.prompt = ""
     if args.prompt.strip():
         return args.prompt
     text = sys.stdin.read() if sys.stdin is not None and not sys.stdin.isatty() else ""

@@ -79,11 +79,14 @@ class Turn:
     # A string the request body must contain (e.g. a tool result the model should have been
     # shown); if it is missing the server answers HTTP 400, which fails the run visibly.
     expect: str | None = None
+    # Seconds between streamed events: a slow model, for tests that interrupt mid-stream.
+    delay: float = 0.0
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Turn:
         calls = tuple(Call(c["name"], c.get("arguments", {})) for c in data.get("calls", ()))
-        return cls(data.get("text", ""), calls, data.get("reasoning", ""), data.get("fault"), data.get("expect"))
+        return cls(data.get("text", ""), calls, data.get("reasoning", ""), data.get("fault"), data.get("expect"),
+                   float(data.get("delay", 0.0)))
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,8 @@ class ScriptedServer:
         self.trained_context = context_window
         self.ollama_num_ctx_set = True
         self.over_window: list[Recorded] = []
+        # Streams the client closed before their end (an interrupted reply).
+        self.disconnects = 0
         self._loaded = False
         self._lock = threading.Lock()
         self._httpd = _QuietServer(("127.0.0.1", port), _handler_for(self))
@@ -392,7 +397,7 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             elif turn.fault:
                 self._fault(turn.fault)
             elif json.loads(body).get("stream"):
-                self._stream(stream_chunks(server, turn, body))
+                self._stream(stream_chunks(server, turn, body), delay=turn.delay)
             else:
                 self._send_json(200, whole_response(server, turn, body))
 
@@ -439,16 +444,24 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(raw)
 
-        def _stream(self, chunks: list[dict[str, Any]], drop: bool = False, done: bool = True) -> None:
+        def _stream(self, chunks: list[dict[str, Any]], drop: bool = False, done: bool = True,
+                    delay: float = 0.0) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             events = [f"data: {json.dumps(c)}\n\n" for c in chunks] + (["data: [DONE]\n\n"] if done else [])
-            for event in events:
-                raw = event.encode()
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(raw), raw))
-                self.wfile.flush()
+            try:
+                for event in events:
+                    raw = event.encode()
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(raw), raw))
+                    self.wfile.flush()
+                    time.sleep(delay)
+            except (BrokenPipeError, ConnectionResetError):
+                with server._lock:
+                    server.disconnects += 1
+                self.close_connection = True
+                return
             if drop:  # the connection dies mid-body: no terminating chunk
                 self.connection.shutdown(socket.SHUT_RDWR)
                 self.close_connection = True

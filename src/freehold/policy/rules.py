@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from freehold.errors import UsageError
 from freehold.globs import PathPatterns
 from freehold.policy.shell import Analysis, Match, SimpleCommand, analyze, match_words
 from freehold.tools.base import Tool, ToolError, Workspace
@@ -86,3 +87,23 @@ def _path_matches(glob: str, args: dict[str, Any], workspace: Workspace) -> bool
             except ToolError:
                 return False
     return False
+
+
+def split_rules(values: list[str] | None) -> tuple[str, ...] | None:
+    """Rules as Claude Code takes them: separated by commas or spaces outside parentheses.
+    Each is checked by the config loader; an unclosed parenthesis is an error here."""
+    if not values:
+        return None
+    rules: list[str] = []
+    for value in values:
+        depth, current = 0, ""
+        for char in value + " ":
+            if depth == 0 and char in ", \t\n":
+                rules += [current] if current else []
+                current = ""
+                continue
+            depth += (char == "(") - (char == ")")
+            current += char
+        if depth:
+            raise UsageError(f"unbalanced parentheses in rules {value!r}")
+    return tuple(rules)
