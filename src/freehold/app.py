@@ -7,7 +7,7 @@ import functools
 import json
 import math
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -17,7 +17,7 @@ from freehold.agent.prompt import system_prompt
 from freehold.agent.session import Session, SessionStore
 from freehold.audit.recorder import NullRecorder, Recorder
 from freehold.cancel import Cancel
-from freehold.config import Settings, data_home, user_config_path
+from freehold.config import RunOptions, Settings, data_home, user_config_path
 from freehold.errors import SessionError, UsageError
 from freehold.index.live import LiveIndex, map_block
 from freehold.messages import Message
@@ -27,13 +27,6 @@ from freehold.policy.permissions import Approver, Permissions, gate, sourced
 from freehold.protocol import Emit, ModelReplied, RunFinished, SessionStarted, TextDelta
 from freehold.tools import FileChange, Toolbox, default_tools
 from freehold.tools.base import BUILTIN_DENY_READ, Workspace
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    resume: str | None = None
-    continue_latest: bool = False
-    dump_requests: Path | None = None
 
 
 def endpoint_of(settings: Settings) -> Endpoint:

@@ -144,9 +144,7 @@ def run(args: argparse.Namespace) -> int:
     if not settings.endpoint and settings.runtime == "server":
         raise UsageError("no model endpoint: pass --endpoint URL (or --model-file PATH.gguf), set FREEHOLD_ENDPOINT, "
                          "or set [model] endpoint in config")
-    from freehold.app import RunOptions
-
-    options = RunOptions(args.resume, args.continue_, args.dump_requests)
+    options = config.RunOptions(args.resume, args.continue_, args.dump_requests)
     if prompt is None:
         from freehold.ui.terminal import TerminalUI
 

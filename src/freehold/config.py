@@ -18,6 +18,15 @@ PERMISSION_MODES = ("default", "accept-edits", "plan", "auto")
 
 
 @dataclass(frozen=True)
+class RunOptions:
+    """What the flags say about this run beyond settings: which session, where to dump requests."""
+
+    resume: str | None = None
+    continue_latest: bool = False
+    dump_requests: Path | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     endpoint: str | None = None
     model: str | None = None

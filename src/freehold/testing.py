@@ -13,6 +13,8 @@ Reasoning goes out as a `reasoning_content` or `reasoning` field, or inline as `
 (`think`), or after a template-opened tag with only the close in the output (`think_close`).
 A turn can instead be a fault a real server produces: HTTP 500, HTTP 429, a connection
 dropped mid-stream (`drop`), or a stream that ends without finishing (`cut`).
+A turn can stream slowly (`delay` seconds between events), so a test can interrupt it; a
+stream the client closes before its end is counted in `disconnects`.
 Every request body is kept byte for byte, so tests can check what Freehold sent.
 
 With a `context_window` the server has a real window, as the servers it plays do:
@@ -452,21 +454,22 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             events = [f"data: {json.dumps(c)}\n\n" for c in chunks] + (["data: [DONE]\n\n"] if done else [])
             try:
-                for event in events:
+                for i, event in enumerate(events):
+                    if delay and i:
+                        time.sleep(delay)
                     raw = event.encode()
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(raw), raw))
                     self.wfile.flush()
-                    time.sleep(delay)
-            except (BrokenPipeError, ConnectionResetError):
+                if drop:  # the connection dies mid-body: no terminating chunk
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.close_connection = True
+                else:
+                    self.wfile.write(b"0\r\n\r\n")
+                    self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):  # the client stopped reading: an interrupt
                 with server._lock:
                     server.disconnects += 1
                 self.close_connection = True
-                return
-            if drop:  # the connection dies mid-body: no terminating chunk
-                self.connection.shutdown(socket.SHUT_RDWR)
-                self.close_connection = True
-                return
-            self.wfile.write(b"0\r\n\r\n")
 
     return Handler
 

@@ -2,14 +2,16 @@
 output drawn on a virtual screen (pyte) as a terminal emulator would, so a test reads what a
 person would see and sends the keys a person would press.
 
-pexpect and pyte are development dependencies, imported when a Terminal is made.
+pexpect and pyte are development dependencies, imported when a Terminal is made: Freehold's
+start-up never loads them.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,41 +19,52 @@ KEYS = {
     "enter": "\r", "esc": "\x1b", "tab": "\t", "backspace": "\x7f", "ctrl-c": "\x03", "ctrl-d": "\x04",
     "ctrl-j": "\n", "alt-enter": "\x1b\r", "up": "\x1b[A", "down": "\x1b[B", "right": "\x1b[C", "left": "\x1b[D",
 }
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>78MDEc]")
+# CSI and OSC sequences, charset selection and the one-character escapes: what a terminal
+# interprets rather than shows.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>78MDEc]")
 
 
 class Terminal:
-    def __init__(self, argv: Sequence[str], *, env: dict[str, str], cwd: str | Path,
-                 rows: int = 40, cols: int = 110) -> None:
+    """`argv` running in a `rows` x `cols` pseudo-terminal, read through a pyte screen.
+
+    Reading is explicit: `read`, `wait_for`, `wait_until` and `wait_exit` pump the program's
+    output onto the screen; the screen only changes while one of them runs.
+    """
+
+    def __init__(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | Path | None = None,
+                 rows: int = 40, cols: int = 110, echo: bool = True) -> None:
         import pexpect
         import pyte
 
         self._pexpect = pexpect
         self.screen = pyte.Screen(cols, rows)
-        self.stream = pyte.ByteStream(self.screen)
-        self.raw = b""  # every byte the program wrote, for what scrolled away
-        env = {k: v for k, v in env.items() if k not in ("COLUMNS", "LINES")}
-        env["TERM"] = "xterm-256color"
-        self.child = pexpect.spawn(argv[0], list(argv[1:]), env=env, cwd=str(cwd), dimensions=(rows, cols),
-                                   encoding=None, echo=False)
-        # Answer the queries a terminal answers (the cursor position, above all), as xterm does.
+        self._stream = pyte.ByteStream(self.screen)
+        self._output = bytearray()  # every byte the program wrote, for what scrolled away
+        environment = {k: v for k, v in (os.environ if env is None else env).items() if k not in ("COLUMNS", "LINES")}
+        environment["TERM"] = "xterm-256color"
+        self.child = pexpect.spawn(argv[0], list(argv[1:]), env=environment, cwd=str(cwd or os.getcwd()),
+                                   dimensions=(rows, cols), encoding=None, echo=echo)
+        # Answer the queries a terminal answers (the cursor position above all: prompt_toolkit
+        # asks for it and waits), as xterm would.
         self.screen.write_process_input = lambda data: self.child.send(data.encode())
 
     # -- reading ---------------------------------------------------------------------------
 
     def read(self, timeout: float = 0.05) -> bool:
-        """Take what the program has written within `timeout`; False at end of output."""
+        """Take what the program writes within `timeout` onto the screen; False once it has
+        closed the terminal (it ended)."""
         try:
             data = self.child.read_nonblocking(65536, timeout=timeout)
         except self._pexpect.TIMEOUT:
             return True
         except self._pexpect.EOF:
             return False
-        self.raw += data
-        self.stream.feed(data)
+        self._output += data
+        self._stream.feed(data)
         return True
 
     def screen_text(self) -> str:
+        """The screen as a person sees it: lines without trailing spaces, no empty lines at the end."""
         lines = [line.rstrip() for line in self.screen.display]
         while lines and not lines[-1]:
             lines.pop()
@@ -59,10 +72,13 @@ class Terminal:
 
     @property
     def transcript(self) -> str:
-        """Everything written so far as plain text (escape sequences removed)."""
-        return _ANSI.sub("", self.raw.decode("utf-8", "replace")).replace("\r", "")
+        """Everything written so far as plain text (escape sequences and carriage returns
+        removed), including what has scrolled off the screen or been redrawn over."""
+        return _ESCAPES.sub("", self._output.decode("utf-8", "replace")).replace("\r", "")
 
-    def wait_until(self, done: Callable[[], bool], timeout: float = 30, what: str = "the condition") -> None:
+    def wait_until(self, done: Callable[[], bool], timeout: float = 20, what: str = "the condition") -> None:
+        """Read until `done()` holds; AssertionError with the screen if it does not within
+        `timeout` seconds or the program ends first."""
         end = time.monotonic() + timeout
         while not done():
             if time.monotonic() > end:
@@ -70,29 +86,34 @@ class Terminal:
             if not self.read() and not done():
                 raise AssertionError(f"the program ended while waiting for {what}; the screen:\n{self.screen_text()}")
 
-    def wait_for(self, text: str | re.Pattern[str], timeout: float = 30) -> None:
-        """Until the screen shows `text` (a string, or a compiled pattern)."""
+    def wait_for(self, text: str | re.Pattern[str], timeout: float = 20) -> None:
+        """Read until the screen shows `text` (a string, or a compiled pattern searched for)."""
         if isinstance(text, str):
             self.wait_until(lambda: text in self.screen_text(), timeout, repr(text))
         else:
-            self.wait_until(lambda: text.search(self.screen_text()) is not None, timeout, text.pattern)
+            self.wait_until(lambda: text.search(self.screen_text()) is not None, timeout, f"/{text.pattern}/")
 
     # -- writing ---------------------------------------------------------------------------
 
     def send(self, text: str) -> None:
+        """Type `text`, then read briefly (the program may ask the terminal something back)."""
         self.child.send(text.encode())
-        self.read(0.05)
+        self.read()
 
     def send_key(self, name: str) -> None:
+        """Press a key by name: one of `KEYS`."""
+        if name not in KEYS:
+            raise ValueError(f"unknown key {name!r}; one of {', '.join(KEYS)}")
         self.send(KEYS[name])
 
     def resize(self, rows: int, cols: int) -> None:
+        """Resize the window, as dragging its corner does: the program gets SIGWINCH."""
         self.screen.resize(rows, cols)
         self.child.setwinsize(rows, cols)
-        self.read(0.1)
+        self.read()
 
-    def capture(self, path: Path) -> None:
-        path.write_text(self.screen_text() + "\n")
+    def capture(self, path: str | Path) -> None:
+        Path(path).write_text(self.screen_text() + "\n", encoding="utf-8")
 
     # -- ending ----------------------------------------------------------------------------
 
@@ -100,19 +121,27 @@ class Terminal:
     def alive(self) -> bool:
         return bool(self.child.isalive())
 
-    def wait_exit(self, timeout: float = 30) -> int:
-        """The exit code, reading the output until the program ends (a signal gives 128 + N)."""
-        end = time.monotonic() + timeout
-        while self.read(0.1):
-            if time.monotonic() > end:
-                raise AssertionError(f"the program did not exit within {timeout}s; the screen:\n{self.screen_text()}")
-        self.child.wait()
-        self.child.close()
+    @property
+    def exitstatus(self) -> int | None:
+        """The exit code once the program has ended (128 + N for signal N), else None."""
+        if self.child.isalive():
+            return None
         if self.child.signalstatus is not None:
             return 128 + int(self.child.signalstatus)
         return int(self.child.exitstatus or 0)
 
+    def wait_exit(self, timeout: float = 20) -> int:
+        """Read until the program ends, and return its `exitstatus`."""
+        end = time.monotonic() + timeout
+        while self.read(0.1) or self.child.isalive():
+            if time.monotonic() > end:
+                raise AssertionError(f"the program did not exit within {timeout}s; the screen:\n{self.screen_text()}")
+        status = self.exitstatus
+        assert status is not None
+        return status
+
     def close(self) -> None:
+        """End the program if it still runs (SIGHUP, SIGINT, then SIGKILL) and free the terminal."""
         if self.child.isalive():
             self.child.terminate(force=True)
         self.child.close(force=True)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from freehold import __version__
 from freehold.config import Settings, data_home
 from freehold.errors import FreeholdError
 from freehold.messages import Usage
@@ -80,6 +81,7 @@ class TerminalUI:
         self._last_ctrl_c = 0.0
         self._console: Any = None
         self._stream: Any = None
+        self._diffed: set[str] = set()  # tool calls whose change was drawn as a diff
         from freehold.ui import slash
 
         self.commands = slash.Commands(self)
@@ -90,7 +92,8 @@ class TerminalUI:
 
     def run(self) -> int:
         self._start_opening()
-        print(f"freehold · {self.cwd} · /help for commands, Esc interrupts, Ctrl-C twice exits", flush=True)
+        print(f"freehold {__version__} · {_home_relative(self.cwd)}\n"
+              "/help for commands · Esc interrupts · Ctrl-C twice exits", flush=True)
         threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
         while self.quit is None:
             try:
@@ -157,6 +160,8 @@ class TerminalUI:
             self.open_error = str(exc)
         except Exception as exc:  # a bug: the UI stays, the error is one line
             self.open_error = f"internal error: {type(exc).__name__}: {exc}"
+        finally:
+            self.prompt.app.invalidate()  # redraw the status line now, not at the next refresh
 
     # -- a run -----------------------------------------------------------------------------
 
@@ -246,8 +251,11 @@ class TerminalUI:
             self._stream.reset(f"Running {event.name}")
         elif isinstance(event, FileChanged):
             out.print(render.diff(event.diff))
+            self._diffed.add(event.tool_use_id)
         elif isinstance(event, ToolResult):
-            out.print(render.result_summary(event.content, event.is_error))
+            # After a diff, the result's first line says enough ("Edited calc.py at line 2").
+            shown = event.content.split("\n", 1)[0] if event.tool_use_id in self._diffed else event.content
+            out.print(render.result_summary(shown, event.is_error))
             if self.results:
                 self.results[-1] = (self.results[-1][0], event.content)
             self._stream.reset()
@@ -397,6 +405,11 @@ def attachments(workspace: Any, prompt: str) -> str:
             continue
         blocks.append(f'<file path="{workspace.display(path)}">\n{bounded(text)}\n</file>\n')
     return "".join(blocks)
+
+
+def _home_relative(path: Path) -> str:
+    home = Path.home()
+    return f"~/{path.relative_to(home)}" if path.is_relative_to(home) and path != home else str(path)
 
 
 def _escape(text: str) -> str:
