@@ -96,6 +96,26 @@ def bench_first_request(runs: int, repo: Path, env: dict[str, str]) -> tuple[lis
     return delays, size
 
 
+def bench_prompt_ready(runs: int, repo: Path, env: dict[str, str]) -> tuple[list[float], list[float]]:
+    """`freehold` in a pseudo-terminal: from spawning it to the prompt on screen, and to the
+    status line showing the opened session (model asked, window known)."""
+    from freehold.testing_terminal import Terminal
+
+    ready, opened = [], []
+    with ScriptedServer([]) as server:
+        for n in range(runs + 1):  # the first run warms the page cache and writes .pyc files
+            started = time.perf_counter()
+            with Terminal([*freehold_command(), "--endpoint", server.url, "--model", "bench"], env=env,
+                          cwd=repo) as term:
+                term.wait_until(lambda: "›" in term.screen_text(), 30, "the prompt")
+                shown = time.perf_counter() - started
+                term.wait_until(lambda: "ctx " in term.screen_text(), 30, "the opened session")
+                if n:
+                    ready.append(shown)
+                    opened.append(time.perf_counter() - started)
+    return ready, opened
+
+
 def fix_turns() -> list[Turn]:
     return [
         Turn("", (Call("Read", {"file_path": "calc.py"}),)),
@@ -214,6 +234,7 @@ def report(args: argparse.Namespace) -> str:
         repo, env = sample_repo(base), isolated_env(base)
         version = bench_version(args.runs, repo, env)
         delays, first_size = bench_first_request(max(5, args.runs // 3), repo, env)
+        ready, opened = bench_prompt_ready(max(10, args.runs // 3), repo, env)
         reuse = bench_prefix(repo, env)
         start_cpu, per_turn = bench_cpu_per_turn(base, env)
         audited, unaudited = bench_audit_share(base, env)
@@ -225,6 +246,9 @@ def report(args: argparse.Namespace) -> str:
         ("`freehold --version` wall time, p90", ms(walls[int(len(walls) * 0.9) - 1]), ""),
         ("`freehold --version` peak memory (max RSS)", f"{max(c.max_rss_kb for c in version) / 1024:.1f} MiB", ""),
         ("time to first request byte for `-p`, median", ms(statistics.median(delays)), ""),
+        ("interactive: prompt ready after launch, median", ms(statistics.median(ready)), "<= 300 ms"),
+        ("interactive: prompt ready after launch, worst", ms(max(ready)), ""),
+        ("interactive: session open (model asked, window known), median", ms(statistics.median(opened)), ""),
         ("first request size, trivial task", f"{first_size:,} bytes ({first_size / 1024:.1f} KiB)", "<= 12 KiB"),
         ("prefix shared with the previous request, minimum", f"{min(reuse) * 100:.2f} %", ">= 99 %"),
         ("prefix shared with the previous request, mean", f"{statistics.mean(reuse) * 100:.2f} %", ""),
@@ -255,6 +279,11 @@ How each is measured:
   normal install has; PYTHONDONTWRITEBYTECODE is removed from the children's environment).
 - time to first request byte: from just before spawning `freehold -p "Say hello."` to the moment
   the scripted server has read the request's headers.
+- prompt ready: `freehold --endpoint URL` spawned in a pseudo-terminal (pexpect, 110x40, read
+  through pyte: `freehold.testing_terminal`) until the prompt `›` is drawn; the session opens
+  in the background meanwhile (the status line then shows the window), and keys typed before
+  then are kept. Between the prompt and the open session: the rest of Freehold's imports, the
+  model asked for its window, the session store and audit log opened, the index started.
 - first request size: the HTTP body of that first request (system prompt + seven tool schemas +
   the repository map of the two-file sample repository + prompt).
 - prefix shared: for each pair of consecutive requests in a five-turn Read/Edit/Grep/Glob task,

@@ -23,7 +23,8 @@ SCREENS = Path(os.environ.get("FREEHOLD_SCREENS", "")) if os.environ.get("FREEHO
 
 def freehold(server: ScriptedServer, repo: Path, env: dict[str, str], *args: str, rows: int = 40) -> Terminal:
     argv = [sys.executable, "-m", "freehold", "--endpoint", server.url, "--model", "m", *args]
-    return Terminal(argv, env=env, cwd=repo, rows=rows, cols=110)
+    # The repository inside the home directory, as most people's are (the banner shows ~/repo).
+    return Terminal(argv, env={**env, "HOME": str(repo.parent)}, cwd=repo, rows=rows, cols=110)
 
 
 def ready(term: Terminal) -> Terminal:
@@ -115,6 +116,8 @@ def test_esc_stops_a_streaming_answer_and_the_session_goes_on(repo, env):
         term.wait_for("word20")
         term.send_key("esc")
         term.wait_for("interrupted")
+        term.wait_until(lambda: "Interrupting" not in term.screen_text(), 30, "the run to end")
+        assert "word20" in term.screen_text()  # what was said before the interrupt stays
         capture(term, "interrupted")
         prompt(term, "and now?")
         term.wait_for("Back again.")
@@ -203,12 +206,15 @@ def test_slash_commands(repo, env):
             ready(freehold(server, repo, env, "--permission-mode", "accept-edits")) as term:
         prompt(term, "/help")
         term.wait_for("explain a file")
+        capture(term, "help")
         for name in ("/model", "/permissions", "/compact", "/resume", "/undo", "/audit", "/policy", "/diff"):
             assert name in term.screen_text()
         prompt(term, "fix it")
         term.wait_for("Done.")
         prompt(term, "/diff")
-        term.wait_for("+    return a + b")
+        term.wait_for("1 file changed by the agent in this session")
+        assert "+    return a + b" in term.screen_text().rsplit("1 file changed", 1)[1]
+        capture(term, "diff")
         prompt(term, "/cost")
         term.wait_for("money: none")
         prompt(term, "/undo")
@@ -231,3 +237,51 @@ def test_slash_commands(repo, env):
         capture(term, "resume")
         prompt(term, "/exit")
         assert term.wait_exit() == 0
+
+
+def test_a_server_down_at_start_is_retried_on_the_next_prompt(repo, env):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**env, "FREEHOLD_MAX_RETRIES": "0"}
+    argv = [sys.executable, "-m", "freehold", "--endpoint", f"http://127.0.0.1:{port}/v1", "--model", "m"]
+    with Terminal(argv, env=env, cwd=repo, rows=40, cols=110) as term:
+        term.wait_for("›")
+        prompt(term, "are you there?")
+        term.wait_for("[Errno 111]")
+        term.wait_for("the session is kept")
+        with ScriptedServer([Turn("Here now.")], port=port):
+            prompt(term, "are you there now?")
+            term.wait_for("Here now.")
+
+
+def test_compact_goes_on_from_a_summary_in_a_new_session(repo, env):
+    summary = "Goal: greet. Facts learned: the user's name is Ada."
+    turns = [Turn("Hello Ada."), Turn(summary, expect="summarize this conversation"),
+             Turn("Still Ada.", expect="the user's name is Ada")]
+    with ScriptedServer(turns) as server, ready(freehold(server, repo, env)) as term:
+        prompt(term, "I am Ada")
+        term.wait_for("Hello Ada.")
+        prompt(term, "/compact names")
+        term.wait_for("compacted into new session")
+        prompt(term, "who am I?")
+        term.wait_for("Still Ada.")
+        last = json.loads(server.chat_requests[-1].body)["messages"]
+        assert [m["role"] for m in last] == ["system", "user"]
+        assert "<conversation-summary>" in last[1]["content"] and "I am Ada" not in last[1]["content"]
+        assert "Focus on: names" in bodies(server)[1]
+
+
+def test_model_switches_to_another_served_model(repo, env):
+    with ScriptedServer([Turn("From the other one.")]) as server:
+        server.extra_models = ("other-model",)
+        with ready(freehold(server, repo, env)) as term:
+            prompt(term, "/model other-model")
+            term.wait_for("model other-model at")
+            prompt(term, "/model no-such-model")
+            term.wait_for("the server does not serve 'no-such-model'")
+            prompt(term, "hello")
+            term.wait_for("From the other one.")
+        assert json.loads(server.chat_requests[-1].body)["model"] == "other-model"

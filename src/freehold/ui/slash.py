@@ -168,7 +168,12 @@ class Commands:
 
         runtime = self._runtime()
         text = runtime.journal.session_diff(runtime.session.id, runtime.workspace.root)
-        self._print(diff(text) if text else "[dim]no changes in this session[/dim]")
+        if not text:
+            self._print("[dim]no changes by the agent in this session[/dim]")
+            return
+        files = sum(1 for line in text.splitlines() if line.startswith("+++ "))
+        self._print(f"[bold]{files} file{'s' if files != 1 else ''} changed by the agent in this session[/bold]")
+        self._print(diff(text))
 
     def cmd_undo(self, arguments: str) -> None:
         """revert the last change the agent made to a file"""

@@ -254,7 +254,7 @@ class TerminalUI:
             self._diffed.add(event.tool_use_id)
         elif isinstance(event, ToolResult):
             # After a diff, the result's first line says enough ("Edited calc.py at line 2").
-            shown = event.content.split("\n", 1)[0] if event.tool_use_id in self._diffed else event.content
+            shown = event.content.split("\n", 1)[0].rstrip(":") if event.tool_use_id in self._diffed else event.content
             out.print(render.result_summary(shown, event.is_error))
             if self.results:
                 self.results[-1] = (self.results[-1][0], event.content)
@@ -274,15 +274,21 @@ class TerminalUI:
         self.totals.context = usage.input_tokens + usage.output_tokens
 
     def _finished(self, done: RunFinished, out: Any) -> None:
-        from freehold.ui.render import duration
+        from rich.text import Text
+
+        from freehold.ui import render
 
         self.totals.runs += 1
+        partial = render.visible_answer(self._stream.answer) if self._stream is not None else ""
+        if partial:  # what the model had said when it was stopped stays on screen, dimmed
+            out.print(Text(partial, style="dim"))
         if done.subtype == "interrupted":
             out.print("[yellow]⏹ interrupted[/yellow] [dim]· the session is kept; say what to do next[/dim]")
         elif done.is_error:
             out.print(f"[red]✗ {done.result}[/red]")
             out.print("[dim]the session is kept; fix the cause and send a prompt to go on[/dim]")
-        out.print(f"[dim]{done.num_turns} turns · {duration(done.duration_ms / 1000)} · "
+        turns = f"{done.num_turns} turn" + ("s" if done.num_turns != 1 else "")
+        out.print(f"[dim]{turns} · {render.duration(done.duration_ms / 1000)} · "
                   f"↑{done.usage.input_tokens:,} ↓{done.usage.output_tokens:,} tokens[/dim]")
 
     # -- asking the person -----------------------------------------------------------------
