@@ -45,6 +45,11 @@ def capture(term: Terminal, name: str) -> None:
         term.capture(SCREENS / f"{name}.txt")
 
 
+def audit_records(env: dict[str, str], kind: str) -> list[dict]:
+    log = Path(env["FREEHOLD_HOME"]) / "audit" / "log.jsonl"
+    return [r for r in map(json.loads, log.read_text().splitlines()) if r.get("type") == kind]
+
+
 def bodies(server: ScriptedServer) -> list[str]:
     return [r.body.decode() for r in server.chat_requests]
 
@@ -76,6 +81,10 @@ def test_one_prompt_and_one_approval_fix_the_bug_and_the_diff_shows_first(repo, 
         prompt(term, "/exit")
         assert term.wait_exit() == 0
     assert "resume it with: freehold --resume" in term.transcript
+    edit = [r for r in audit_records(env, "tool_call") if r["name"] == "Edit"]
+    assert edit[0]["decided_by"].startswith("the user at the terminal (allowed; asked because mode 'default')")
+    history = Path(env["FREEHOLD_HOME"]) / "history"
+    assert "Fix the failing test" in history.read_text() and history.stat().st_mode & 0o777 == 0o600
 
 
 def test_no_with_a_note_tells_the_model_and_changes_nothing(repo, env):
@@ -106,6 +115,9 @@ def test_allow_always_adds_a_session_rule_that_permissions_shows(repo, env):
         assert term.transcript.count("Run this command?") == 1
         prompt(term, "/permissions")
         term.wait_for("session, by the user at the terminal")
+    decided = [r["decided_by"] for r in audit_records(env, "tool_call")]
+    assert decided[0].endswith("added session allow rules Bash(echo hi:*)")
+    assert decided[1].startswith("allow rule Bash(echo hi:*) (session, by the user at the terminal)")
 
 
 def test_esc_stops_a_streaming_answer_and_the_session_goes_on(repo, env):
@@ -167,11 +179,16 @@ def test_a_dropped_connection_and_a_resize_lose_nothing(repo, env):
 
 def test_bang_runs_a_command_and_the_model_sees_its_output(repo, env):
     with ScriptedServer([Turn("Seen.", expect="marker-4711")]) as server, ready(freehold(server, repo, env)) as term:
-        prompt(term, "!echo marker-4711")
+        prompt(term, "!echo marker-4711; touch ../escaped.txt")
         term.wait_for("(exit 0)")
+        # It ran in the sandbox: the repository's parent is under the host's /tmp, and the
+        # sandbox's /tmp is its own, so the file is not where the host would have put it.
+        assert not (repo.parent / "escaped.txt").exists()
         prompt(term, "what did I run?")
         term.wait_for("Seen.")
         assert "The user ran this command themselves" in bodies(server)[0]
+    ran = audit_records(env, "user_command")
+    assert ran[0]["command"] == "echo marker-4711; touch ../escaped.txt" and ran[0]["exit_code"] == 0
 
 
 def test_at_path_attaches_a_file_and_completes_it(repo, env):
@@ -285,3 +302,21 @@ def test_model_switches_to_another_served_model(repo, env):
             prompt(term, "hello")
             term.wait_for("From the other one.")
         assert json.loads(server.chat_requests[-1].body)["model"] == "other-model"
+
+
+def test_keys_typed_ahead_never_answer_a_question(repo, env):
+    edit = {"file_path": "calc.py", "old_string": "return a - b", "new_string": "return a + b"}
+    turns = [Turn("Looking closely at it. " * 12, (Call("Edit", edit),), delay=0.03), Turn("Left alone.")]
+    with ScriptedServer(turns, chunk_size=6) as server, ready(freehold(server, repo, env)) as term:
+        prompt(term, "fix it")
+        term.wait_for("Looking closely")
+        term.send("1")  # typed while the model streams, before any question
+        term.wait_for("No, and tell the model what to do instead")
+        term.read(1.0)  # time for a wrongly taken answer to show
+        assert (repo / "calc.py").read_text() == CALC and "Edit calc.py?" in term.screen_text()
+        term.send("3")
+        term.wait_for("Tell the model what to do instead")
+        term.send_key("enter")
+        term.wait_for("Left alone.")
+        term.wait_for("› 1")  # the typed-ahead key waits in the next prompt
+        assert (repo / "calc.py").read_text() == CALC

@@ -187,6 +187,9 @@ def _answer(permissions: Permissions, decision: Decision, approval: Approval) ->
     for rule in approval.remember:
         permissions.remember("allow" if approval.allowed else "deny", rule, f"session, by {approval.by}")
     by = f"{approval.by} ({'allowed' if approval.allowed else 'denied'}; asked because {decision.by})"
+    if approval.remember:
+        verdict = "allow" if approval.allowed else "deny"
+        by += f"; added session {verdict} rules " + ", ".join(rule.text for rule in approval.remember)
     if approval.allowed:
         return Ruling(True, by)
     note = f" They said: {approval.note}" if approval.note else ""
