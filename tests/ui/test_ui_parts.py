@@ -73,7 +73,8 @@ def test_attachments_go_through_the_workspace_boundary(tmp_path: Path):
 def test_rules_added_in_the_session_can_be_removed_others_cannot(tmp_path: Path):
     ws = Workspace.at(tmp_path)
     permissions = Permissions("default", ws, sourced("deny", ["Bash(curl:*)"], "policy /etc/freehold/policy.toml"))
-    assert edit(permissions, Policy(), "allow Bash(pytest:*) Read(src/**)") == "added allow Bash(pytest:*), Read(src/**)"
+    added = edit(permissions, Policy(), "allow Bash(pytest:*) Read(src/**)")
+    assert added == "added allow Bash(pytest:*), Read(src/**)"
     assert [r.rule.text for r in permissions.rules] == ["Bash(curl:*)", "Bash(pytest:*)", "Read(src/**)"]
     with pytest.raises(UsageError, match="only rules added in this session"):
         edit(permissions, Policy(), "remove 1")

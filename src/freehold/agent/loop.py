@@ -153,7 +153,8 @@ class Agent:
         self.audit.file_change(call_id, change.path, change.sha256_before, change.sha256_after)
         if self.on_change is not None:
             self.on_change(call_id, change)
-        self.emit(FileChanged(call_id, change.path, unified_diff(change.path, _text(change.before), _text(change.after))))
+        diff = unified_diff(change.path, _text(change.before), _text(change.after))
+        self.emit(FileChanged(call_id, change.path, diff))
 
     def _decide_and_run(self, prepared: Prepared) -> Outcome:
         """Record the decision before the call runs; the audit record precedes the action."""

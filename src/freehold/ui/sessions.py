@@ -25,7 +25,8 @@ def table(sessions: Sequence[Any], current: str) -> RenderableType:
         out.add_column(column)
     for number, s in enumerate(sessions, 1):
         mark = " (this one)" if s.id == current else ""
-        out.add_row(str(number), s.id[:8] + mark, _ago(s.updated_at), str(s.messages), _line(_without_context(s.first_prompt), 60))
+        first = _line(_without_context(s.first_prompt), 60)
+        out.add_row(str(number), s.id[:8] + mark, _ago(s.updated_at), str(s.messages), first)
     return out
 
 

@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from freehold import __version__
 from freehold.config import Settings, data_home
@@ -30,6 +30,9 @@ from freehold.protocol import (AssistantText, FileChanged, ModelReplied, RunFini
 from freehold.tools.base import Tool
 from freehold.ui.input import PROMPT, Pastes, PromptCompleter, prompt_session
 from freehold.ui.keys import KeyWatcher
+
+if TYPE_CHECKING:
+    from freehold.app import Runtime
 
 # Two Ctrl-C within this many seconds end the program.
 DOUBLE_PRESS = 2.0
@@ -69,7 +72,7 @@ class TerminalUI:
     def __init__(self, settings: Settings, policy: Policy, cwd: Path, options: Any) -> None:
         self.settings, self.policy, self.cwd, self.options = settings, policy, cwd, options
         self.events: queue.Queue[Any] = queue.Queue()
-        self.runtime: Any = None
+        self.runtime: Runtime | None = None
         self.open_error: str | None = None
         self._opener: threading.Thread | None = None
         self.pending: list[str] = []  # context for the next prompt: command output, notes
@@ -122,7 +125,7 @@ class TerminalUI:
         else:
             self.submit(text)
 
-    def submit(self, text: str, shown: str | None = None) -> None:
+    def submit(self, text: str) -> None:
         """Send a prompt to the model, with whatever the person attached or ran since the last."""
         runtime = self.ready_runtime()
         if runtime is None:
@@ -132,7 +135,7 @@ class TerminalUI:
         self.pending.clear()
         self.run_in_worker(lambda: runtime.run(prompt, context))
 
-    def ready_runtime(self) -> Any:
+    def ready_runtime(self) -> Runtime | None:
         """The open runtime, waiting for it if it is still opening; None (said why) if it failed.
         A failed opening is tried again on the next prompt: the server may be back."""
         if self.runtime is None and self._opener is not None:
