@@ -320,3 +320,9 @@ def test_keys_typed_ahead_never_answer_a_question(repo, env):
         term.wait_for("Left alone.")
         term.wait_for("› 1")  # the typed-ahead key waits in the next prompt
         assert (repo / "calc.py").read_text() == CALC
+
+
+def test_continue_with_no_session_is_one_line_and_exit_2(repo, env):
+    with ScriptedServer([]) as server, freehold(server, repo, env, "--continue") as term:
+        assert term.wait_exit() == 2
+    assert "freehold: no earlier session in" in term.transcript and "Traceback" not in term.transcript

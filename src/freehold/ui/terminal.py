@@ -12,6 +12,7 @@ run leaves the session as the agent left it (consistent, persisted, resumable).
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
@@ -94,6 +95,7 @@ class TerminalUI:
     # -- the loop --------------------------------------------------------------------------
 
     def run(self) -> int:
+        self._check_session_exists()
         self._start_opening()
         print(f"freehold {__version__} · {_home_relative(self.cwd)}\n"
               "/help for commands · Esc interrupts · Ctrl-C twice exits", flush=True)
@@ -147,6 +149,20 @@ class TerminalUI:
             self.console.print("[dim]nothing was sent; the next prompt tries again[/dim]")
             self._start_opening()
         return self.runtime
+
+    def _check_session_exists(self) -> None:
+        """--continue or --resume with nothing to go on is an error now (exit 2), not at the
+        first prompt."""
+        if not (self.options.resume or self.options.continue_latest):
+            return
+        from freehold.agent.session import SessionStore
+
+        store = SessionStore(data_home())
+        try:
+            session_id = self.options.resume or store.latest(str(Path(os.path.realpath(self.cwd))))
+            store.open(session_id)
+        finally:
+            store.db.close()
 
     def _start_opening(self) -> None:
         self.open_error = None
