@@ -29,3 +29,8 @@ def test_a_slow_turn_spreads_its_events_and_an_abandoned_stream_is_counted():
         while server.disconnects == 0 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert server.disconnects == 1
+
+
+def test_a_scenario_file_gives_a_turn_its_delay():
+    assert Turn.from_dict({"text": "hi", "delay": 0.5}).delay == 0.5
+    assert Turn.from_dict({"text": "hi"}).delay == 0.0

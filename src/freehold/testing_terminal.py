@@ -13,7 +13,6 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 KEYS = {
     "enter": "\r", "esc": "\x1b", "tab": "\t", "backspace": "\x7f", "ctrl-c": "\x03", "ctrl-d": "\x04",
@@ -63,6 +62,9 @@ class Terminal:
         self._stream.feed(data)
         return True
 
+    def _dump(self) -> str:
+        return f"the screen:\n{self.screen_text()}"
+
     def screen_text(self) -> str:
         """The screen as a person sees it: lines without trailing spaces, no empty lines at the end."""
         lines = [line.rstrip() for line in self.screen.display]
@@ -82,16 +84,22 @@ class Terminal:
         end = time.monotonic() + timeout
         while not done():
             if time.monotonic() > end:
-                raise AssertionError(f"timed out after {timeout}s waiting for {what}; the screen:\n{self.screen_text()}")
+                raise AssertionError(f"timed out after {timeout}s waiting for {what}; {self._dump()}")
             if not self.read() and not done():
-                raise AssertionError(f"the program ended while waiting for {what}; the screen:\n{self.screen_text()}")
+                raise AssertionError(f"the program ended while waiting for {what}; {self._dump()}")
 
     def wait_for(self, text: str | re.Pattern[str], timeout: float = 20) -> None:
         """Read until the screen shows `text` (a string, or a compiled pattern searched for)."""
+        what = repr(text) if isinstance(text, str) else f"/{text.pattern}/"
+        self.wait_until(lambda: self.shows(text), timeout, what)
+
+    def shows(self, text: str | re.Pattern[str]) -> bool:
+        """Whether the screen shows `text`, in `screen_text` or in the lines as drawn with their
+        trailing spaces (so that a prompt such as "name? " is found too)."""
+        views = (self.screen_text(), "\n".join(self.screen.display))
         if isinstance(text, str):
-            self.wait_until(lambda: text in self.screen_text(), timeout, repr(text))
-        else:
-            self.wait_until(lambda: text.search(self.screen_text()) is not None, timeout, f"/{text.pattern}/")
+            return any(text in view for view in views)
+        return any(text.search(view) is not None for view in views)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -133,12 +141,18 @@ class Terminal:
     def wait_exit(self, timeout: float = 20) -> int:
         """Read until the program ends, and return its `exitstatus`."""
         end = time.monotonic() + timeout
-        while self.read(0.1) or self.child.isalive():
-            if time.monotonic() > end:
-                raise AssertionError(f"the program did not exit within {timeout}s; the screen:\n{self.screen_text()}")
+        while self.read(0.1):
+            self._check_deadline(end, timeout)
+        while self.child.isalive():  # it closed the terminal but has not ended yet
+            self._check_deadline(end, timeout)
+            time.sleep(0.01)
         status = self.exitstatus
         assert status is not None
         return status
+
+    def _check_deadline(self, end: float, timeout: float) -> None:
+        if time.monotonic() > end:
+            raise AssertionError(f"the program did not exit within {timeout}s; {self._dump()}")
 
     def close(self) -> None:
         """End the program if it still runs (SIGHUP, SIGINT, then SIGKILL) and free the terminal."""
@@ -149,5 +163,5 @@ class Terminal:
     def __enter__(self) -> Terminal:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

@@ -229,8 +229,11 @@ def test_slash_commands(repo, env):
         prompt(term, "fix it")
         term.wait_for("Done.")
         prompt(term, "/diff")
-        term.wait_for("1 file changed by the agent in this session")
-        assert "+    return a + b" in term.screen_text().rsplit("1 file changed", 1)[1]
+        def session_diff_shown() -> bool:
+            head, found, tail = term.screen_text().rpartition("1 file changed by the agent in this session")
+            return bool(found) and "+    return a + b" in tail
+
+        term.wait_until(session_diff_shown, 20, "the session's diff")
         capture(term, "diff")
         prompt(term, "/cost")
         term.wait_for("money: none")
