@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from freehold.agent.session import SessionStore
-from freehold.tools.preview import unified_diff
+from freehold.tools.preview import file_diff
 
 
 @dataclass(frozen=True)
 class Change:
     seq: int
     tool_call_id: str
-    path: Path
+    path: Path  # absolute and real, as the tool resolved it
     before: bytes | None  # None: the tool created the file
     after_sha256: str | None  # None: the tool deleted it
     undone: bool
@@ -31,7 +33,7 @@ class Change:
 class UndoResult:
     ok: bool
     message: str
-    path: str = ""
+    path: str = ""  # as the person sees it: relative to the root inside it
     sha256_before: str | None = None  # the file as the undo found it
     sha256_after: str | None = None  # and as it left it
 
@@ -43,53 +45,64 @@ class ChangeJournal:
     def record(self, session_id: str, tool_call_id: str, path: Path, before: bytes | None,
                after_sha256: str | None) -> None:
         with self.db:
-            self.db.execute("BEGIN")
+            # IMMEDIATE: the next seq is read and used in one step, even with a second process.
+            self.db.execute("BEGIN IMMEDIATE")
             seq = self.db.execute("SELECT COALESCE(MAX(seq), -1) + 1 FROM file_changes WHERE session_id = ?",
                                   (session_id,)).fetchone()[0]
             self.db.execute("INSERT INTO file_changes VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
                             (session_id, seq, tool_call_id, str(path), before, after_sha256, time.time()))
 
     def changes(self, session_id: str) -> list[Change]:
+        """The session's changes, oldest first."""
         rows = self.db.execute("SELECT seq, tool_call_id, path, before, after_sha256, undone FROM file_changes "
                                "WHERE session_id = ? ORDER BY seq", (session_id,))
         return [Change(seq, call, Path(path), before, after, bool(undone))
                 for seq, call, path, before, after, undone in rows]
 
-    def session_diff(self, session_id: str, root: Path) -> str:
+    def session_diff(self, session_id: str, root: Path) -> list[str]:
         """For each file changed (and not all undone), the diff from before the agent's first
-        change to the file on disk now."""
+        change to the file on disk now; none for a file that is as it was."""
         first: dict[Path, Change] = {}
         for change in self.changes(session_id):
             if not change.undone:
                 first.setdefault(change.path, change)
-        diffs = []
-        for path, change in first.items():
-            shown = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
-            before, now = _text(change.before), _text(_read(path))
-            if before != now:
-                diffs.append(unified_diff(shown, before, now))
-        return "\n".join(diffs)
+        return [file_diff(_shown(path, root), change.before, now) for path, change in first.items()
+                if (now := _read(path)) != change.before]
 
-    def undo_last(self, session_id: str, root: Path) -> UndoResult:
-        """Put back the file the newest change not yet undone was made to, unless the file has
-        changed since (then nothing is touched: that change is someone else's to lose)."""
+    def undo_last(self, session_id: str, root: Path, force: bool = False) -> UndoResult:
+        """Put back the file the newest change not yet undone was made to. If the file has changed
+        since, nothing is touched unless `force`: that later change is someone else's to lose."""
         pending = [c for c in self.changes(session_id) if not c.undone]
         if not pending:
             return UndoResult(False, "nothing to undo: the agent changed no file in this session (or all is undone)")
         change = pending[-1]
-        shown = str(change.path.relative_to(root)) if change.path.is_relative_to(root) else str(change.path)
-        if not change.path.is_relative_to(root):
-            return UndoResult(False, f"{shown} is outside the workspace; not undone", shown)
+        shown = _shown(change.path, root)
+        if not _inside(change.path, root):
+            return UndoResult(False, f"{shown} is outside the workspace {root}; not undone", shown)
         now = _read(change.path)
-        if _sha256(now) != change.after_sha256:
-            return UndoResult(False, f"{shown} was changed after the agent's edit; not undone", shown)
-        _restore(change.path, change.before)
+        if _sha256(now) != change.after_sha256 and not force:
+            return UndoResult(False, f"{shown} was changed since the agent's edit; not undone", shown)
+        try:
+            _restore(change.path, change.before)
+        except OSError as exc:
+            return UndoResult(False, f"cannot restore {shown}: {exc.strerror or exc}; not undone", shown)
         with self.db:
             self.db.execute("BEGIN")
             self.db.execute("UPDATE file_changes SET undone = 1 WHERE session_id = ? AND seq = ?",
                             (session_id, change.seq))
         verb = "deleted (the agent had created it)" if change.before is None else "restored"
         return UndoResult(True, f"{shown} {verb}", shown, _sha256(now), _sha256(change.before))
+
+
+def _shown(path: Path, root: Path) -> str:
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Whether `path` is inside `root` now: its directory is resolved again, so a directory
+    swapped for a symlink since the edit cannot lead the undo elsewhere."""
+    real = Path(os.path.realpath(path.parent)) / path.name
+    return Path(os.path.realpath(root)) in real.parents
 
 
 def _read(path: Path) -> bytes | None:
@@ -99,21 +112,28 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-def _text(data: bytes | None) -> str | None:
-    return None if data is None else data.decode("utf-8", "replace")
-
-
 def _sha256(data: bytes | None) -> str | None:
     return hashlib.sha256(data).hexdigest() if data is not None else None
 
 
 def _restore(path: Path, data: bytes | None) -> None:
-    """Write `data` back in one step (a temp file renamed over), keeping the mode; None deletes."""
+    """Write `data` back in one step (a fresh temp file renamed over), keeping the mode; None deletes."""
     if data is None:
         path.unlink(missing_ok=True)
         return
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-    temp = path.with_name(f".{path.name[:64]}.undo.tmp")
-    temp.write_bytes(data)
-    os.chmod(temp, mode)
-    os.replace(temp, path)
+    mode = stat.S_IMODE(path.stat().st_mode) if path.is_file() else None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name[:64]}.{secrets.token_hex(4)}.undo")
+    # O_EXCL: never write through a file or symlink someone else put at the temp name.
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if mode is not None:
+            os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise

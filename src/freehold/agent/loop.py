@@ -148,13 +148,12 @@ class Agent:
         self.emit(ToolResult(call.id, NOT_RUN, True))
 
     def _changed(self, call_id: str, change: FileChange) -> None:
-        from freehold.tools.preview import unified_diff
+        from freehold.tools.preview import file_diff
 
         self.audit.file_change(call_id, change.path, change.sha256_before, change.sha256_after)
         if self.on_change is not None:
             self.on_change(call_id, change)
-        diff = unified_diff(change.path, _text(change.before), _text(change.after))
-        self.emit(FileChanged(call_id, change.path, diff))
+        self.emit(FileChanged(call_id, change.path, file_diff(change.path, change.before, change.after)))
 
     def _decide_and_run(self, prepared: Prepared) -> Outcome:
         """Record the decision before the call runs; the audit record precedes the action."""
@@ -181,7 +180,3 @@ class Agent:
     def _finish(self, subtype: str, result: str, turns: int, started: float, usage: Usage) -> RunFinished:
         elapsed = int((time.monotonic() - started) * 1000)
         return RunFinished(subtype, subtype != "success", result, self.session.id, turns, elapsed, usage)
-
-
-def _text(data: bytes | None) -> str | None:
-    return None if data is None else data.decode("utf-8", "replace")

@@ -167,13 +167,13 @@ class Commands:
         from freehold.ui.render import diff
 
         runtime = self._runtime()
-        text = runtime.journal.session_diff(runtime.session.id, runtime.workspace.root)
-        if not text:
+        diffs = runtime.journal.session_diff(runtime.session.id, runtime.workspace.root)
+        if not diffs:
             self._print("[dim]no changes by the agent in this session[/dim]")
             return
-        files = sum(1 for line in text.splitlines() if line.startswith("+++ "))
+        files = len(diffs)
         self._print(f"[bold]{files} file{'s' if files != 1 else ''} changed by the agent in this session[/bold]")
-        self._print(diff(text))
+        self._print(diff("\n".join(diffs)))
 
     def cmd_undo(self, arguments: str) -> None:
         """revert the last change the agent made to a file"""
