@@ -294,11 +294,10 @@ How each is measured:
   checkpoint at the end) and 31 times unrecorded (a policy with `[audit] required = false`
   whose audit directory cannot be created), interleaved; (median on - median off) / median on.
   The scripted server answers at once, so this is the worst case: against a real model each
-  turn takes seconds and the log's share is far smaller. The target is missed here: the log
-  costs about 25–30 ms per five-turn session (an fsync per record, every request body hashed
-  and written whole, the signed checkpoint), and since the scripted server stopped waiting out
-  delayed ACKs (TCP_NODELAY, 2026-11-22) the session it is measured against takes ~300 ms,
-  not ~450 ms, so the same cost is now 7–10 % of it (it was 2–6 % before).
+  turn takes seconds and the log's share is far smaller. The log costs about 10-25 ms per
+  five-turn session (an fsync per record, every request body hashed and written whole, the
+  signed checkpoint), against a session of ~340 ms, so the share is noisy around the target:
+  2.5-5.1 % across the runs of 2026-11-22, 7-10 % before that day's workspace-check speed-up.
 - audit append, checkpoint, open, verify: `benchmarks/audit_append.py`'s measurements, on this
   machine's disk (ext4 on a virtual disk: fsync is cheap here; a spinning disk costs more).
 - kill -9 loop: the last run of `python benchmarks/audit_crash.py` (1,000 writers killed at

@@ -24,7 +24,7 @@ from freehold.messages import Message
 from freehold.models.openai_compat import Endpoint, OpenAICompatModel
 from freehold.policy.org import Policy
 from freehold.policy.permissions import Approver, Permissions, gate, sourced
-from freehold.protocol import Emit, ModelReplied, RunFinished, SessionStarted, TextDelta
+from freehold.protocol import Emit, ModelReplied, ModelRetrying, RunFinished, SessionStarted, TextDelta
 from freehold.tools import FileChange, Toolbox, default_tools
 from freehold.tools.base import BUILTIN_DENY_READ, Workspace
 
@@ -143,7 +143,8 @@ def request_dumper(directory: Path) -> Any:
 
 
 def build_model(settings: Settings, policy: Policy, options: RunOptions, audit: Recorder,
-                on_delta: Callable[[str, bool], None] | None = None, cancel: Cancel | None = None) -> Any:
+                on_delta: Callable[[str, bool], None] | None = None, cancel: Cancel | None = None,
+                on_retry: Callable[[str], None] | None = None) -> Any:
     """The model: a server's client, or a GGUF run in-process. Each request (the HTTP body, or
     the local prompt as rendered) is recorded, and dumped if asked, before it is sent; the reply's
     text goes to `on_delta` as it comes, and `cancel` stops it."""
@@ -171,7 +172,7 @@ def build_model(settings: Settings, policy: Policy, options: RunOptions, audit: 
     from freehold.policy.egress import egress_transport
 
     return OpenAICompatModel(endpoint_of(settings), transport=egress_transport(policy), on_request=on_request,
-                             on_delta=on_delta, cancel=cancel)
+                             on_delta=on_delta, cancel=cancel, on_retry=on_retry)
 
 
 def budgeted(model: Any, settings: Settings, workspace: Workspace) -> Any:
@@ -299,7 +300,8 @@ class Runtime:
         self.cancel = Cancel()
         self.log = open_audit(policy)
         self.audit = Recorder(self.log) if self.log is not None else NullRecorder()
-        self.model = build_model(settings, policy, options, self.audit, self._delta, self.cancel)
+        self.model = build_model(settings, policy, options, self.audit, self._delta, self.cancel,
+                                 lambda reason: emit(ModelRetrying(reason)))
         self.permissions = permissions_for(settings, policy, self.workspace)
         self.decide = gate(self.permissions, approver)
         self.live: LiveIndex | None = None

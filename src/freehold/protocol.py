@@ -37,6 +37,13 @@ class TextDelta:
 
 
 @dataclass(frozen=True)
+class ModelRetrying:
+    """The model request failed and is tried again; text streamed by the failed attempt is void."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class ModelReplied:
     """One model turn is done: what it cost, and so how full the context is."""
 
@@ -79,5 +86,5 @@ class RunFinished:
     usage: Usage = field(default_factory=Usage)
 
 
-Event = Union[SessionStarted, TextDelta, ModelReplied, AssistantText, ToolUse, ToolResult, FileChanged, RunFinished]
+Event = Union[SessionStarted, TextDelta, ModelRetrying, ModelReplied, AssistantText, ToolUse, ToolResult, FileChanged, RunFinished]
 Emit = Callable[[Event], None]

@@ -329,3 +329,13 @@ def test_continue_with_no_session_is_one_line_and_exit_2(repo, env):
     with ScriptedServer([]) as server, freehold(server, repo, env, "--continue") as term:
         assert term.wait_exit() == 2
     assert "freehold: no earlier session in" in term.transcript and "Traceback" not in term.transcript
+
+
+def test_a_stream_cut_short_is_retried_and_its_text_not_kept(repo, env):
+    turns = [Turn(fault="drop"), Turn("The whole answer.")]
+    with ScriptedServer(turns) as server, ready(freehold(server, repo, env)) as term:
+        prompt(term, "hello")
+        term.wait_for("trying again")
+        term.wait_for("The whole answer.")
+        term.wait_for("1 turn ·")
+        assert "I will start by reading" not in term.screen_text()  # the cut attempt's text is gone

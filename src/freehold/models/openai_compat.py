@@ -73,6 +73,7 @@ class OpenAICompatModel:
         on_request: Callable[[bytes], None] | None = None,
         on_delta: Callable[[str, bool], None] | None = None,
         cancel: Cancel | None = None,
+        on_retry: Callable[[str], None] | None = None,
     ) -> None:
         self.endpoint = endpoint
         self._transport = transport
@@ -82,6 +83,8 @@ class OpenAICompatModel:
         self.on_delta = on_delta
         # Raised by the person: the stream's socket is shut at once and no retry follows.
         self.cancel = cancel
+        # Told why, before each retry: what streamed of the failed attempt is void.
+        self.on_retry = on_retry
         self._client: httpx.Client | None = None
         self.requests_sent = 0
 
@@ -158,6 +161,8 @@ class OpenAICompatModel:
 
         last, last_retry_after = "no attempt made", None
         for n in range(self.endpoint.max_retries + 1):
+            if n and self.on_retry is not None:
+                self.on_retry(last)
             if n and self._sleep(self._delay(n, last_retry_after)):
                 break
             last_retry_after = None

@@ -26,8 +26,8 @@ from freehold.errors import FreeholdError
 from freehold.messages import Usage
 from freehold.policy.org import Policy
 from freehold.policy.permissions import Approval, Decision, suggested_rules
-from freehold.protocol import (AssistantText, FileChanged, ModelReplied, RunFinished, SessionStarted, TextDelta,
-                               ToolResult, ToolUse)
+from freehold.protocol import (AssistantText, FileChanged, ModelReplied, ModelRetrying, RunFinished, SessionStarted,
+                               TextDelta, ToolResult, ToolUse)
 from freehold.tools.base import Tool
 from freehold.ui.input import PROMPT, Pastes, PromptCompleter, prompt_session
 from freehold.ui.keys import KeyWatcher
@@ -260,6 +260,9 @@ class TerminalUI:
             self._stream.add(event.text, event.reasoning)
         elif isinstance(event, ModelReplied):
             self._count(event.usage)
+        elif isinstance(event, ModelRetrying):
+            out.print(f"[yellow]the model request failed ({event.reason}); trying again[/yellow]")
+            self._stream.reset()
         elif isinstance(event, AssistantText):
             out.print(render.markdown(event.text))
             self._stream.reset()
