@@ -339,3 +339,14 @@ def test_a_stream_cut_short_is_retried_and_its_text_not_kept(repo, env):
         term.wait_for("The whole answer.")
         term.wait_for("1 turn ·")
         assert "I will start by reading" not in term.screen_text()  # the cut attempt's text is gone
+
+
+def test_a_warning_while_the_session_opens_shows_above_the_prompt(repo, env):
+    server = ScriptedServer([Turn("Fine.")], dialect="ollama", model="m", context_window=4096)
+    server.ollama_num_ctx_set = False  # Ollama's default window: a warning, printed by the opener
+    with server, ready(freehold(server, repo, env)) as term:
+        term.wait_for("Ollama cuts longer")
+        prompt(term, "hello")
+        term.wait_for("Fine.")
+        screen = term.screen_text()
+        assert screen.index("Ollama cuts longer") < screen.index("› hello")  # above, not inside the prompt

@@ -102,7 +102,7 @@ class TerminalUI:
         threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
         while self.quit is None:
             try:
-                text = self.prompt.prompt(PROMPT, default=self.keys.take_typed(), refresh_interval=0.5)
+                text = self._read_prompt()
             except KeyboardInterrupt:
                 self._ctrl_c("(press Ctrl-C again to exit)")
                 continue
@@ -115,6 +115,14 @@ class TerminalUI:
                 self.console.print(f"[red]freehold: internal error: {type(exc).__name__}: {exc}[/red]")
         self._goodbye()
         return self.quit or 0
+
+    def _read_prompt(self) -> str:
+        """The next prompt. Meanwhile what other threads print (a warning from opening the
+        session: a window Ollama may cut, a sandbox that cannot start) goes above it, whole."""
+        from prompt_toolkit.patch_stdout import patch_stdout
+
+        with patch_stdout(raw=True):
+            return self.prompt.prompt(PROMPT, default=self.keys.take_typed(), refresh_interval=0.5)
 
     def _handle(self, text: str) -> None:
         text = text.strip()
