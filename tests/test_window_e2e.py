@@ -57,7 +57,7 @@ def test_the_fixed_part_over_a_quarter_of_the_window_is_warned_about(repo, env):
 
 
 def test_profile_sampling_is_sent_as_each_server_names_it():
-    from freehold.app import sampling_for
+    from freehold.models.fitting import sampling_for
     from freehold.config import Settings
     from freehold.models.profiles import profile_for
 
@@ -78,7 +78,7 @@ def test_the_profile_is_chosen_by_the_model_name_and_its_sampling_sent(repo, env
 
 
 def test_the_remembered_body_size_is_the_exact_size_of_the_body():
-    from freehold.app import body_size
+    from freehold.models.fitting import body_size
     from freehold.messages import Message, ToolCall
     from freehold.models.openai_compat import Endpoint, request_body
     from freehold.tools import default_tools
