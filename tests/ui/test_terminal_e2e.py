@@ -160,6 +160,9 @@ def test_ctrl_c_twice_exits_and_the_session_resumes(repo, env):
             assert term.wait_exit() == 130
         assert "freehold --resume" in term.transcript
         with ready(freehold(server, repo, env, "--continue")) as term:
+            term.send_key("up")  # history from the earlier session
+            term.wait_for("› hello")
+            term.send_key("ctrl-c")  # clears the line
             prompt(term, "and again")
             term.wait_for("Second answer.")
 
@@ -235,6 +238,8 @@ def test_slash_commands(repo, env):
 
         term.wait_until(session_diff_shown, 20, "the session's diff")
         capture(term, "diff")
+        prompt(term, "/expand")
+        term.wait_for("Edited calc.py at line 2:")
         prompt(term, "/cost")
         term.wait_for("money: none")
         prompt(term, "/undo")

@@ -102,3 +102,21 @@ def test_a_session_is_picked_by_number_or_unique_prefix():
         pick(found, "3f")
     with pytest.raises(UsageError):
         pick(found, "9")
+
+
+def test_the_status_line_shows_the_window_use_and_indexing_progress():
+    from types import SimpleNamespace
+
+    from freehold.messages import Usage
+    from freehold.ui.terminal import Totals, status_line
+
+    live = SimpleNamespace(done=SimpleNamespace(is_set=lambda: False), progress=(340, 1405))
+    runtime = SimpleNamespace(fitted=SimpleNamespace(limit=SimpleNamespace(window=32768)), live=live,
+                              model=SimpleNamespace(name="qwen"), permissions=SimpleNamespace(mode="default"))
+    totals = Totals(usage=Usage(12000, 800), context=8192, last_run=2.5)
+    ui = SimpleNamespace(runtime=runtime, totals=totals)
+    assert status_line(ui) == " qwen · ctx 8,192/32.8k (25%) · ↑12.0k ↓800 · last 2.5s · default · indexing 340/1405"
+    live.done = SimpleNamespace(is_set=lambda: True)
+    assert status_line(ui).endswith("· default")
+    ui.runtime, ui.open_error, ui.settings = None, None, SimpleNamespace(model="qwen")
+    assert status_line(ui) == " qwen · connecting…"
