@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
-import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from freehold.agent.session import SessionStore
+from freehold.tools.files import write_atomic
 from freehold.tools.preview import file_diff
 
 
@@ -117,23 +116,9 @@ def _sha256(data: bytes | None) -> str | None:
 
 
 def _restore(path: Path, data: bytes | None) -> None:
-    """Write `data` back in one step (a fresh temp file renamed over), keeping the mode; None deletes."""
+    """Write `data` back in one step, keeping the mode (as Write does); None deletes."""
     if data is None:
         path.unlink(missing_ok=True)
         return
-    mode = stat.S_IMODE(path.stat().st_mode) if path.is_file() else None
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name[:64]}.{secrets.token_hex(4)}.undo")
-    # O_EXCL: never write through a file or symlink someone else put at the temp name.
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if mode is not None:
-            os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    write_atomic(path, data)

@@ -12,7 +12,7 @@ from typing import Any, BinaryIO
 from freehold.tools.base import Tool, ToolError, Workspace
 from freehold.tools.edit_match import EditResult, MatchError, Rule, apply_edit, cut_line, numbered_line
 
-__all__ = ["EDIT", "READ", "WRITE", "planned"]
+__all__ = ["EDIT", "READ", "WRITE", "planned", "write_atomic"]
 
 MAX_READ_LINES = 2000
 _SNIFF_BYTES = 8192
@@ -215,7 +215,7 @@ READ = Tool(
 # ---------------------------------------------------------------------------- Write
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
     """Replace `path` with `data` through a temp file in the same directory, keeping its permission bits.
 
     Readers see the old file or the new one, never half of one. A new file gets the
@@ -250,7 +250,7 @@ def _save(ws: Workspace, path: Path, text: str, name: str) -> None:
     data = _encode(text, name)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(path, data)
+        write_atomic(path, data)
     except OSError as exc:
         raise ToolError(f"cannot write {ws.display(path)}: {exc.strerror or exc}") from None
 
