@@ -14,9 +14,11 @@ def test_a_long_session_on_a_4k_window_never_sends_a_request_over_it(repo, env):
     (repo / "big.py").write_text("".join(f"value_{i} = {i}  # a line of some length to fill the window\n"
                                          for i in range(40)))  # ~2.6 kB: one fits beside the fixed part, two do not
     turns = [Turn("", (Call("Read", {"file_path": "big.py"}),)) for _ in range(4)] + [Turn("Read it four times.")]
+    # The budget alone, without compaction (tests/test_compaction_e2e.py has the two together).
     with ScriptedServer(turns, context_window=4096) as server:
         run = run_freehold(["-p", "Read big.py four times.", "--endpoint", server.url, "--model", "m",
-                            "--permission-mode", "auto", "--output-format", "json"], repo, env)
+                            "--permission-mode", "auto", "--output-format", "json"], repo,
+                           {**env, "FREEHOLD_COMPACT_AT": "0"})
     assert run.code == 0, run.stderr
     assert json.loads(run.stdout.splitlines()[-1])["result"] == "Read it four times."
     assert server.over_window == []  # not one request over the window

@@ -21,7 +21,7 @@ from freehold.messages import Message
 from freehold.models.openai_compat import Endpoint, OpenAICompatModel
 from freehold.policy.org import Policy
 from freehold.policy.permissions import Approver, Permissions, gate, sourced
-from freehold.protocol import Emit, ModelReplied, ModelRetrying, RunFinished, SessionStarted, TextDelta
+from freehold.protocol import Emit, ModelRetrying, RunFinished, SessionStarted, TextDelta
 from freehold.tools import FileChange, Toolbox, default_tools
 from freehold.tools.base import BUILTIN_DENY_READ, Workspace
 
@@ -262,7 +262,7 @@ class Runtime:
         self.emit(SessionStarted(session.id, str(self.workspace.root), self.model.name,
                                  tuple(t.name for t in toolbox.tools), self.permissions.mode, resumed))
         self.agent = Agent(self.fitted, toolbox, session, self.decide, self.emit, self.settings.max_turns,
-                           audit=self.audit, cancel=self.cancel, on_change=self._changed)
+                           audit=self.audit, cancel=self.cancel, on_change=self._changed, compactor=self._compactor())
         redactor = build_redactor(self.settings, self.store, session)
         if redactor is not None:
             self.agent.redactor = redactor
@@ -312,24 +312,19 @@ class Runtime:
             raise
         self.switch(self.session, True)
 
-    def compact(self, focus: str = "") -> str:
-        """Have the model summarize the conversation, and go on in a new session; the summary is
-        returned, to go before the next prompt."""
-        from freehold.agent.compact import summarize
-
-        with self.cancel.active():
-            self.cancel.clear()
-            reply = summarize(self.fitted, self.session.messages, focus)
-        self.audit.model_response(reply)
-        self.emit(ModelReplied(reply.usage))
-        previous = self.session.id
-        self.new_session()
-        return (f"<conversation-summary>\nA summary of session {previous}, which this one continues:\n"
-                f"{self.agent_redact(reply.text)}\n</conversation-summary>\n")
-
-    def agent_redact(self, text: str) -> str:
+    def compact(self, focus: str = "") -> Any:
+        """/compact: the whole conversation so far replaced by a summary (see agent/compact.py)."""
         assert self.agent is not None
-        return self.agent.redactor.redact(text)
+        self.cancel.clear()
+        with self.cancel.active():
+            return self.agent.compact(focus, reason="asked by the user (/compact)", keep_recent=False)
+
+    def _compactor(self) -> Any:
+        from freehold.agent.compact import Compactor
+
+        if not hasattr(self.fitted, "limit"):
+            return None
+        return Compactor(self.fitted, self.settings.compact_at, self.settings.compact_keep)
 
     def undo(self) -> Any:
         """Restore the file the agent changed last to what it was before, and record that."""

@@ -70,6 +70,11 @@ class Settings:
     map_tokens: int = 1024
     # Seconds the first prompt waits for the index before going without a map.
     index_wait: float = 2.0
+    # Compaction: when a request would fill this share of the window's prompt room, the older
+    # turns are summarized (0 turns it off; /compact still works).
+    compact_at: float = 0.8
+    # The share of the prompt room the turns kept verbatim after a compaction may take.
+    compact_keep: float = 0.3
     # Where each setting that is not a default came from, e.g. "flag", "environment FREEHOLD_MODEL".
     origins: tuple[tuple[str, str], ...] = ()
 
@@ -105,6 +110,8 @@ FILE_KEYS: dict[tuple[str, str], str] = {
     ("index", "enabled"): "index",
     ("index", "map_tokens"): "map_tokens",
     ("index", "wait"): "index_wait",
+    ("context", "compact_at"): "compact_at",
+    ("context", "keep_recent"): "compact_keep",
     ("permissions", "allow"): "allow_rules",
     ("permissions", "ask"): "ask_rules",
     ("permissions", "deny"): "deny_rules",
@@ -126,6 +133,7 @@ ENV_KEYS = {
     "FREEHOLD_THREADS": "threads",
     "FREEHOLD_INDEX": "index",
     "FREEHOLD_MAP_TOKENS": "map_tokens",
+    "FREEHOLD_COMPACT_AT": "compact_at",
 }
 # A project's config comes with its repository: a secret there would be committed and shared,
 # and a repository must not widen what the agent may reach on the machine that runs it.
@@ -295,6 +303,8 @@ def _check(settings: Settings) -> Settings:
         raise UsageError(f"context window must be at least 512 tokens, got {settings.context_window}")
     if settings.map_tokens < 0 or settings.index_wait < 0:
         raise UsageError("[index] map_tokens and wait must be >= 0")
+    if not (0 <= settings.compact_at <= 1 and 0 < settings.compact_keep < 1):
+        raise UsageError("[context] compact_at must be between 0 and 1, and keep_recent between 0 and 1 (exclusive)")
     if settings.network_tools not in ("none", "allow"):
         raise UsageError(f'[network] tools must be "none" or "allow", got {settings.network_tools!r}')
     if settings.endpoint is not None and not settings.endpoint.startswith(("http://", "https://")):

@@ -76,6 +76,15 @@ class FileChanged:
 
 
 @dataclass(frozen=True)
+class Compacted:
+    """Older turns were replaced by a summary (`by` "model", or "digest: why")."""
+
+    removed: int
+    by: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class RunFinished:
     subtype: str  # "success" | "error_max_turns" | "error" | "interrupted"
     is_error: bool
@@ -86,5 +95,6 @@ class RunFinished:
     usage: Usage = field(default_factory=Usage)
 
 
-Event = Union[SessionStarted, TextDelta, ModelRetrying, ModelReplied, AssistantText, ToolUse, ToolResult, FileChanged, RunFinished]
+Event = Union[SessionStarted, TextDelta, ModelRetrying, ModelReplied, AssistantText, ToolUse, ToolResult, FileChanged,
+              Compacted, RunFinished]
 Emit = Callable[[Event], None]

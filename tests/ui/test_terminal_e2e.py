@@ -282,7 +282,7 @@ def test_a_server_down_at_start_is_retried_on_the_next_prompt(repo, env):
             term.wait_for("Here now.")
 
 
-def test_compact_goes_on_from_a_summary_in_a_new_session(repo, env):
+def test_compact_replaces_the_conversation_by_a_summary(repo, env):
     summary = "Goal: greet. Facts learned: the user's name is Ada."
     turns = [Turn("Hello Ada."), Turn(summary, expect="summarize this conversation"),
              Turn("Still Ada.", expect="the user's name is Ada")]
@@ -290,13 +290,18 @@ def test_compact_goes_on_from_a_summary_in_a_new_session(repo, env):
         prompt(term, "I am Ada")
         term.wait_for("Hello Ada.")
         prompt(term, "/compact names")
-        term.wait_for("compacted into new session")
+        term.wait_for("compacted 1 message into a summary by the model")
         prompt(term, "who am I?")
         term.wait_for("Still Ada.")
         last = json.loads(server.chat_requests[-1].body)["messages"]
-        assert [m["role"] for m in last] == ["system", "user"]
-        assert "<conversation-summary>" in last[1]["content"] and "I am Ada" not in last[1]["content"]
+        # The prompt is replaced by the summary; the last answer stays, so roles still alternate.
+        assert [(m["role"], m["content"][:22]) for m in last] == [
+            ("system", last[0]["content"][:22]), ("user", "<conversation-summary>"), ("assistant", "Hello Ada."),
+            ("user", "who am I?")]
+        assert "I am Ada" not in json.dumps(last)
         assert "Focus on: names" in bodies(server)[1]
+    compactions = audit_records(env, "compaction")
+    assert compactions[0]["by"] == "model" and compactions[0]["removed_messages"] == 1
 
 
 def test_model_switches_to_another_served_model(repo, env):

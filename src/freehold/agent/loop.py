@@ -11,11 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Protocol
 
+from freehold.agent.compact import Compaction, Compactor
 from freehold.agent.session import Session
 from freehold.cancel import Cancel
 from freehold.errors import FreeholdError, Interrupted
 from freehold.messages import Message, Reply, ToolCall, Usage
-from freehold.protocol import AssistantText, Emit, FileChanged, ModelReplied, RunFinished, ToolResult, ToolUse
+from freehold.protocol import (AssistantText, Compacted, Emit, FileChanged, ModelReplied, RunFinished, ToolResult,
+                               ToolUse)
 from freehold.audit.recorder import NullRecorder, Recorder
 from freehold.policy.permissions import Decide
 from freehold.tools import MAX_RESULT_CHARS, FileChange, Outcome, Prepared, Toolbox, bounded
@@ -64,6 +66,8 @@ class Agent:
     cancel: Cancel = field(default_factory=Cancel)
     # Sees each file change a tool made, with its call id (the session's change journal, for /undo).
     on_change: Callable[[str, FileChange], None] | None = None
+    # Summarizes older turns when a request nears the window (None: never).
+    compactor: Compactor | None = None
     # The error that ended the last run, when one did; the front end maps it to an exit code.
     failure: FreeholdError | None = None
     # How many of the redactor's (placeholder, value) pairs the session store already has.
@@ -82,6 +86,8 @@ class Agent:
         for turn in range(1, self.max_turns + 1):
             try:
                 self.cancel.check()
+                if self.compactor is not None and self.compactor.needed(self.session.messages, self.toolbox.tools):
+                    self.compact(reason="the conversation neared the context window")
                 reply = self._ask()
             except Interrupted as exc:
                 self.failure = exc
@@ -103,6 +109,19 @@ class Agent:
                 return self._finish("interrupted", "Interrupted by the user.", turn, started, usage)
         note = f"Stopped after {self.max_turns} turns without a final answer (raise --max-turns to allow more)."
         return self._finish("error_max_turns", note, self.max_turns, started, usage)
+
+    def compact(self, focus: str = "", reason: str = "asked by the user", keep_recent: bool = True) -> Compaction | None:
+        """Replace the older turns by a summary (see compact.py), recorded before it takes effect."""
+        if self.compactor is None:
+            return None
+        done = self.compactor.compact(self.session.messages, self.toolbox.tools, focus, keep_recent)
+        if done is None:
+            return None
+        self.audit.compaction(reason, done.by, len(done.removed), sum(len(m.content) for m in done.removed),
+                              done.removed_sha256(), done.summary.content)
+        self.session.compact(done.keep_from, done.summary)
+        self.emit(Compacted(len(done.removed), done.by, reason))
+        return done
 
     def _ask(self) -> Reply:
         reply = self.model.complete(self.session.messages, self.toolbox.tools)

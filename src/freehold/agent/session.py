@@ -64,6 +64,21 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        # A compaction hides the messages between the system prompt and `kept_from` behind one
+        # summary message. The rows stay: only the newest compaction shapes what is sent.
+        "004_compactions",
+        """
+        CREATE TABLE compactions (
+            session_id TEXT NOT NULL REFERENCES sessions (id),
+            at_seq INTEGER NOT NULL,
+            kept_from INTEGER NOT NULL,
+            summary TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (session_id, at_seq)
+        );
+        """,
+    ),
 ]
 
 INTERRUPTED = "Not run: the session was interrupted before this tool call finished."
@@ -123,10 +138,21 @@ class SessionStore:
         row = self.db.execute("SELECT id, cwd, model, endpoint FROM sessions WHERE id = ?", (session_id,)).fetchone()
         if row is None:
             raise SessionError(f"no session {session_id!r} (see the sessions in {self._where()})")
-        bodies = self.db.execute("SELECT body FROM messages WHERE session_id = ? ORDER BY seq", (session_id,))
-        session = Session(self, SessionInfo(*row), [Message.from_json(b) for (b,) in bodies])
+        rows = self.db.execute("SELECT seq, body FROM messages WHERE session_id = ? ORDER BY seq", (session_id,))
+        stored = [(seq, Message.from_json(body)) for seq, body in rows]
+        session = Session(self, SessionInfo(*row), [m for _, m in stored], [seq for seq, _ in stored])
+        compaction = self.db.execute("SELECT kept_from, summary FROM compactions WHERE session_id = ? "
+                                     "ORDER BY at_seq DESC LIMIT 1", (session_id,)).fetchone()
+        if compaction is not None:
+            session.apply_compaction(compaction[0], Message.from_json(compaction[1]))
         session.close_dangling_calls()
         return session
+
+    def save_compaction(self, session_id: str, at_seq: int, kept_from: int, summary: Message) -> None:
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("INSERT INTO compactions VALUES (?, ?, ?, ?, ?)",
+                            (session_id, at_seq, kept_from, summary.to_json(), time.time()))
 
     def latest(self, cwd: str) -> str:
         row = self.db.execute(
@@ -172,18 +198,36 @@ class SessionStore:
 class Session:
     """One conversation: its messages in order, each persisted as it is added."""
 
-    def __init__(self, store: SessionStore, info: SessionInfo, messages: list[Message]) -> None:
+    def __init__(self, store: SessionStore, info: SessionInfo, messages: list[Message],
+                 seqs: list[int] | None = None) -> None:
         self.store = store
         self.info = info
         self.messages = messages
+        # Each message's row in the store (-1: a compaction's summary, which has none).
+        self.seqs = seqs if seqs is not None else list(range(len(messages)))
+        self.next_seq = max(self.seqs, default=-1) + 1
 
     @property
     def id(self) -> str:
         return self.info.id
 
     def add(self, message: Message) -> None:
-        self.store.append(self.id, len(self.messages), message)
+        self.store.append(self.id, self.next_seq, message)
         self.messages.append(message)
+        self.seqs.append(self.next_seq)
+        self.next_seq += 1
+
+    def compact(self, keep_from: int, summary: Message) -> None:
+        """Replace the messages between the system prompt and index `keep_from` by `summary`,
+        for good: the store records it, and a resumed session comes back compacted."""
+        kept_from = self.seqs[keep_from] if keep_from < len(self.messages) else self.next_seq
+        self.store.save_compaction(self.id, self.next_seq, kept_from, summary)
+        self.apply_compaction(kept_from, summary)
+
+    def apply_compaction(self, kept_from: int, summary: Message) -> None:
+        kept = [(seq, m) for seq, m in zip(self.seqs, self.messages) if seq >= kept_from]
+        self.messages = [self.messages[0], summary] + [m for _, m in kept]
+        self.seqs = [self.seqs[0], -1] + [seq for seq, _ in kept]
 
     def close_dangling_calls(self) -> None:
         """Answer tool calls left without a result by a crash, so the conversation is valid again."""

@@ -107,6 +107,10 @@ def _describe(r: dict[str, Any]) -> list[str]:
     if kind in ("file_change", "file_restore"):
         verb = "file" if kind == "file_change" else "restored by the user:"
         return [f"{verb} {r.get('path')}: {_h(r.get('sha256_before'))} -> {_h(r.get('sha256_after'))}"]
+    if kind == "compaction":
+        return [f"compaction ({r.get('reason')}; by {r.get('by')}): {r.get('removed_messages')} messages, "
+                f"{r.get('removed_chars')} characters, sha256 {_h(r.get('removed_sha256'))}",
+                "   summary: " + _short(r.get("summary", ""))]
     if kind == "user_command":
         return [f"user ran: {_short(r.get('command', ''), 120)} (exit {r.get('exit_code')}, {r.get('size')} bytes)"]
     if kind == "session_end":

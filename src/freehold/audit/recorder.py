@@ -11,6 +11,8 @@
     user_command   a command the person ran themselves (`!cmd` in the terminal UI), its exit
                    code, and its output's size, SHA-256 and first 2,000 characters
     file_restore   a file the person restored (/undo): path, SHA-256 before and after
+    compaction     older turns replaced by a summary: why, by the model or a digest, how many
+                   messages and characters, their SHA-256, and the summary itself
     refusal        what the policy refused, and the rule
     session_end    outcome, turns, usage, duration; a signed checkpoint follows
 
@@ -88,6 +90,11 @@ class Recorder:
 
     def file_restore(self, path: str, before: str | None, after: str | None) -> None:
         self._write("file_restore", path=path, sha256_before=before, sha256_after=after)
+
+    def compaction(self, reason: str, by: str, removed: int, removed_chars: int, removed_sha256: str,
+                   summary: str) -> None:
+        self._write("compaction", reason=reason, by=by, removed_messages=removed, removed_chars=removed_chars,
+                    removed_sha256=removed_sha256, summary=summary)
 
     def refusal(self, what: str, rule: str) -> None:
         self._write("refusal", what=what, rule=rule)

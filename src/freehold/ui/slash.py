@@ -136,20 +136,12 @@ class Commands:
         self._print(f"[dim]resumed session {runtime.session.id}[/dim]")
 
     def cmd_compact(self, arguments: str) -> None:
-        """summarize the conversation and go on from the summary in a new session; /compact FOCUS"""
-        from freehold.ui.render import markdown
-
+        """replace the conversation so far by a summary, to go on in a fresh context; /compact FOCUS"""
         runtime = self._runtime()
-        if not any(m.role == "user" for m in runtime.session.messages):
+        done: list[Any] = []
+        self.ui.run_in_worker(lambda: done.append(runtime.compact(arguments)))
+        if done and done[0] is None:
             self._print("[dim]nothing to compact yet[/dim]")
-            return
-        summary: list[str] = []
-        self.ui.run_in_worker(lambda: summary.append(runtime.compact(arguments)))
-        if summary:
-            self.ui.pending.append(summary[0])
-            self._print(markdown(summary[0]))
-            self._print(f"[dim]compacted into new session {runtime.session.id}; the summary goes before your "
-                        "next prompt[/dim]")
 
     def cmd_cost(self, arguments: str) -> None:
         """tokens and time used (local models cost no money)"""

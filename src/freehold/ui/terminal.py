@@ -26,8 +26,8 @@ from freehold.errors import FreeholdError
 from freehold.messages import Usage
 from freehold.policy.org import Policy
 from freehold.policy.permissions import Approval, Decision, suggested_rules
-from freehold.protocol import (AssistantText, FileChanged, ModelReplied, ModelRetrying, RunFinished, SessionStarted,
-                               TextDelta, ToolResult, ToolUse)
+from freehold.protocol import (AssistantText, Compacted, FileChanged, ModelReplied, ModelRetrying, RunFinished,
+                               SessionStarted, TextDelta, ToolResult, ToolUse)
 from freehold.tools.base import Tool
 from freehold.ui.input import PROMPT, Pastes, PromptCompleter, prompt_session
 from freehold.ui.keys import KeyWatcher
@@ -289,6 +289,13 @@ class TerminalUI:
             if self.results:
                 self.results[-1] = (self.results[-1][0], event.content)
             self._stream.reset()
+        elif isinstance(event, Compacted):
+            how = "by the model" if event.by == "model" else f"without the model ({event.by[8:]})"
+            noun = "message" if event.removed == 1 else "messages"
+            out.print(f"[cyan]⟲ compacted {event.removed} {noun} into a summary {how}[/cyan] "
+                      f"[dim]· {event.reason}[/dim]")
+            self._stream.reset()
+            self.totals.context = 0
         elif isinstance(event, RunFinished):
             self._finished(event, out)
         elif isinstance(event, _Ask):
