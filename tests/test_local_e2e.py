@@ -37,7 +37,9 @@ def events(run):
 def local_env(env, tmp_path, tool_choice):
     config = tmp_path / "config" / "freehold" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(f'[model]\nthreads = 1\nmax_tokens = 1024\ntool_choice = "{tool_choice}"\n')
+    # No Task tool: a random-weight model would spend its turns in subagents (tests/test_subagent_e2e.py).
+    config.write_text(f'[model]\nthreads = 1\nmax_tokens = 1024\ntool_choice = "{tool_choice}"\n'
+                      '[agent]\nsubagents = false\n')
     return env
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
@@ -21,7 +22,7 @@ from freehold.messages import Message
 from freehold.models.openai_compat import Endpoint, OpenAICompatModel
 from freehold.policy.org import Policy
 from freehold.policy.permissions import Approver, Permissions, gate, sourced
-from freehold.protocol import Emit, ModelRetrying, RunFinished, SessionStarted, TextDelta
+from freehold.protocol import Emit, ModelRetrying, RunFinished, SessionStarted, SubagentEvent, TextDelta
 from freehold.tools import FileChange, Toolbox, default_tools
 from freehold.tools.base import BUILTIN_DENY_READ, Workspace
 
@@ -183,7 +184,7 @@ def budgeted(model: Any, settings: Settings, workspace: Workspace) -> Any:
                                                                 model.max_tokens))
     from freehold.models.fitting import fitted_to_server
 
-    return fitted_to_server(model, settings, fixed_part(model, workspace, settings.index))
+    return fitted_to_server(model, settings, fixed_part(model, workspace, settings.index, settings.subagents))
 
 
 def map_tokens(settings: Settings, model: Any) -> int:
@@ -192,12 +193,14 @@ def map_tokens(settings: Settings, model: Any) -> int:
     return min(settings.map_tokens, limit.prompt // 16) if limit is not None else settings.map_tokens
 
 
-def fixed_part(model: Any, workspace: Workspace, search: bool = False) -> str:
+def fixed_part(model: Any, workspace: Workspace, search: bool = False, task: bool = False) -> str:
     """What every request carries before the conversation: the system prompt and tool schemas."""
+    from freehold.agent.subagent import GENERAL, task_tool
     from freehold.index.live import search_tool
     from freehold.models.openai_compat import request_body
 
     tools = default_tools() + ([search_tool(lambda workspace, args: "")] if search else [])
+    tools += [task_tool(lambda spec, description, prompt: "", {"general": GENERAL})] if task else []
     system = Message("system", system_prompt(workspace, search=search))
     return request_body(model.endpoint, [system], tools).decode()
 
@@ -258,7 +261,7 @@ class Runtime:
         self.audit.session_start(cwd=str(self.workspace.root), model=self.model.name, endpoint=self.model.where,
                                  permission_mode=self.permissions.mode, policy_sha256=self.policy.sha256,
                                  resumed=resumed, sandbox=sandbox_state(self.workspace, self.policy))
-        toolbox = Toolbox(default_tools() + ([self.live.tool()] if self.live else []), self.workspace)
+        toolbox = Toolbox(self._tools() + ([self._task_tool()] if self.settings.subagents else []), self.workspace)
         self.emit(SessionStarted(session.id, str(self.workspace.root), self.model.name,
                                  tuple(t.name for t in toolbox.tools), self.permissions.mode, resumed))
         self.agent = Agent(self.fitted, toolbox, session, self.decide, self.emit, self.settings.max_turns,
@@ -266,6 +269,34 @@ class Runtime:
         redactor = build_redactor(self.settings, self.store, session)
         if redactor is not None:
             self.agent.redactor = redactor
+
+    def _tools(self) -> list[Any]:
+        return default_tools() + ([self.live.tool()] if self.live else [])
+
+    def _task_tool(self) -> Any:
+        from freehold.agent.subagent import load_specs, task_tool
+
+        specs, warnings = load_specs(self.workspace.root)
+        for warning in warnings:
+            print(f"freehold: warning: {warning}", file=sys.stderr)
+        return task_tool(self._run_subagent, specs)
+
+    def _run_subagent(self, spec: Any, description: str, prompt: str) -> str:
+        """A Task: a fresh session and agent, the same model, permissions, audit log and cancel."""
+        from freehold.agent.subagent import report
+
+        session = self.store.create(str(self.workspace.root), self.model.name, self.model.where)
+        session.add(Message("system", spec.system_prompt(self.workspace)))
+        self.audit.subagent(spec.name, description, session.id)
+        tools = [t for t in self._tools() if t.name in spec.tools]
+        agent = Agent(self.fitted, Toolbox(tools, self.workspace), session, self.decide,
+                      lambda event: self.emit(SubagentEvent(description, event)),
+                      min(spec.max_turns, self.settings.max_turns), audit=self.audit,
+                      cancel=self.cancel, on_change=self._changed, compactor=self._compactor())
+        if self.agent is not None:
+            agent.redactor = self.agent.redactor
+        done = agent.run(prompt)  # an interrupt stops it, then the main loop, which sees the same cancel
+        return report(done.result, done.is_error, done.subtype)
 
     def new_session(self) -> None:
         session = self.store.create(str(self.workspace.root), self.model.name, self.model.where)

@@ -70,6 +70,8 @@ class Settings:
     map_tokens: int = 1024
     # Seconds the first prompt waits for the index before going without a map.
     index_wait: float = 2.0
+    # The Task tool: subagents with a fresh context of their own (agent/subagent.py).
+    subagents: bool = True
     # Compaction: when a request would fill this share of the window's prompt room, the older
     # turns are summarized (0 turns it off; /compact still works).
     compact_at: float = 0.8
@@ -101,6 +103,7 @@ FILE_KEYS: dict[tuple[str, str], str] = {
     ("model", "tool_choice"): "tool_choice",
     ("agent", "max_turns"): "max_turns",
     ("agent", "permission_mode"): "permission_mode",
+    ("agent", "subagents"): "subagents",
     ("redaction", "enabled"): "redaction",
     ("network", "tools"): "network_tools",
     ("files", "deny_read"): "deny_read",
@@ -134,6 +137,7 @@ ENV_KEYS = {
     "FREEHOLD_INDEX": "index",
     "FREEHOLD_MAP_TOKENS": "map_tokens",
     "FREEHOLD_COMPACT_AT": "compact_at",
+    "FREEHOLD_SUBAGENTS": "subagents",
 }
 # A project's config comes with its repository: a secret there would be committed and shared,
 # and a repository must not widen what the agent may reach on the machine that runs it.

@@ -85,6 +85,14 @@ class Compacted:
 
 
 @dataclass(frozen=True)
+class SubagentEvent:
+    """Something a subagent did, for front ends that show it; `task` is its description."""
+
+    task: str
+    event: Any
+
+
+@dataclass(frozen=True)
 class RunFinished:
     subtype: str  # "success" | "error_max_turns" | "error" | "interrupted"
     is_error: bool
@@ -96,5 +104,5 @@ class RunFinished:
 
 
 Event = Union[SessionStarted, TextDelta, ModelRetrying, ModelReplied, AssistantText, ToolUse, ToolResult, FileChanged,
-              Compacted, RunFinished]
+              Compacted, SubagentEvent, RunFinished]
 Emit = Callable[[Event], None]

@@ -111,6 +111,9 @@ def _describe(r: dict[str, Any]) -> list[str]:
         return [f"compaction ({r.get('reason')}; by {r.get('by')}): {r.get('removed_messages')} messages, "
                 f"{r.get('removed_chars')} characters, sha256 {_h(r.get('removed_sha256'))}",
                 "   summary: " + _short(r.get("summary", ""))]
+    if kind == "subagent":
+        return [f"subagent {r.get('agent')} started: {_short(r.get('description', ''), 80)} "
+                f"(its turns: session {r.get('subagent_session')})"]
     if kind == "user_command":
         return [f"user ran: {_short(r.get('command', ''), 120)} (exit {r.get('exit_code')}, {r.get('size')} bytes)"]
     if kind == "session_end":

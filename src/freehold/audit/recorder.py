@@ -11,6 +11,7 @@
     user_command   a command the person ran themselves (`!cmd` in the terminal UI), its exit
                    code, and its output's size, SHA-256 and first 2,000 characters
     file_restore   a file the person restored (/undo): path, SHA-256 before and after
+    subagent       a Task started: its type, description and the session its turns are stored in
     compaction     older turns replaced by a summary: why, by the model or a digest, how many
                    messages and characters, their SHA-256, and the summary itself
     refusal        what the policy refused, and the rule
@@ -95,6 +96,9 @@ class Recorder:
                    summary: str) -> None:
         self._write("compaction", reason=reason, by=by, removed_messages=removed, removed_chars=removed_chars,
                     removed_sha256=removed_sha256, summary=summary)
+
+    def subagent(self, kind: str, description: str, session: str) -> None:
+        self._write("subagent", agent=kind, description=description, subagent_session=session)
 
     def refusal(self, what: str, rule: str) -> None:
         self._write("refusal", what=what, rule=rule)

@@ -16,6 +16,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from freehold.frontmatter import front_matter
+
 MAX_BYTES = 64 * 1024
 _PLACEHOLDER = re.compile(r"\$(ARGUMENTS|[1-9])")
 _NAME_PART = re.compile(r"[\w][\w.-]*")  # what can follow "/" and be typed as one word
@@ -77,7 +79,7 @@ def _load(path: Path, directory: Path, reserved: frozenset[str] | set[str], load
     name = ":".join(parts).lower()
     try:
         _check_name(name, reserved)
-        meta, body = _front_matter(_read(path))
+        meta, body = front_matter(_read(path))
     except _Unusable as exc:
         loaded.warnings.append(f"custom command {path} is not used: {exc}")
         return
@@ -106,19 +108,3 @@ def _read(path: Path) -> str:
         raise _Unusable(exc.strerror or str(exc)) from exc
     except UnicodeDecodeError as exc:
         raise _Unusable("it is not UTF-8 text") from exc
-
-
-def _front_matter(text: str) -> tuple[dict[str, str], str]:
-    """`key: value` lines between a first line `---` and the next `---`, and the rest."""
-    lines = text.splitlines(keepends=True)
-    if not lines or lines[0].strip() != "---":
-        return {}, text
-    for end, line in enumerate(lines[1:], 1):
-        if line.strip() == "---":
-            meta = {}
-            for entry in lines[1:end]:
-                key, sep, value = entry.partition(":")
-                if sep:
-                    meta[key.strip().lower()] = value.strip().strip("\"'")
-            return meta, "".join(lines[end + 1 :])
-    return {}, text

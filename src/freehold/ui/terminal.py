@@ -27,7 +27,7 @@ from freehold.messages import Usage
 from freehold.policy.org import Policy
 from freehold.policy.permissions import Approval, Decision, suggested_rules
 from freehold.protocol import (AssistantText, Compacted, FileChanged, ModelReplied, ModelRetrying, RunFinished,
-                               SessionStarted, TextDelta, ToolResult, ToolUse)
+                               SessionStarted, SubagentEvent, TextDelta, ToolResult, ToolUse)
 from freehold.tools.base import Tool
 from freehold.ui.input import PROMPT, Pastes, PromptCompleter, prompt_session
 from freehold.ui.keys import KeyWatcher
@@ -289,6 +289,8 @@ class TerminalUI:
             if self.results:
                 self.results[-1] = (self.results[-1][0], event.content)
             self._stream.reset()
+        elif isinstance(event, SubagentEvent):
+            self._subagent(event, out)
         elif isinstance(event, Compacted):
             how = "by the model" if event.by == "model" else f"without the model ({event.by[8:]})"
             noun = "message" if event.removed == 1 else "messages"
@@ -305,10 +307,25 @@ class TerminalUI:
         elif isinstance(event, SessionStarted):
             self.totals.context = 0
 
-    def _count(self, usage: Usage) -> None:
+    def _subagent(self, event: SubagentEvent, out: Any) -> None:
+        """A subagent's calls, indented under its Task; its text stays out (its report comes back)."""
+        from rich.text import Text
+
+        from freehold.ui import render
+
+        inner = event.event
+        if isinstance(inner, ToolUse):
+            line = render.tool_line(inner.name, inner.input, inner.raw_arguments)
+            out.print(Text("    ↳ ", style="dim") + line)
+            self._stream.reset(f"{event.task}: {inner.name}")
+        elif isinstance(inner, ModelReplied):
+            self._count(inner.usage, context=False)
+
+    def _count(self, usage: Usage, context: bool = True) -> None:
         self.totals.usage.add(usage)
         self.totals.turns += 1
-        self.totals.context = usage.input_tokens + usage.output_tokens
+        if context:  # a subagent's requests are not the main conversation's window
+            self.totals.context = usage.input_tokens + usage.output_tokens
 
     def _finished(self, done: RunFinished, out: Any) -> None:
         from rich.text import Text
