@@ -136,6 +136,35 @@ def bench_prefix(repo: Path, env: dict[str, str]) -> list[float]:
     return [shared_prefix(a, b) / len(a) for a, b in zip(bodies, bodies[1:])]
 
 
+def bench_long_prefix(base: Path, env: dict[str, str], reads: int = 40) -> dict[str, float]:
+    """A long session on an 8k window (40 reads of ~1.3 kB files, so it compacts now and then):
+    the prefix each request shares with the one before it, apart from compaction points."""
+    from freehold.testing import SUMMARY_REQUEST
+
+    repo = base / "long"
+    repo.mkdir()
+    for k in range(10):
+        (repo / f"m{k}.py").write_text("".join(f"def f{k}_{i}(x):\n    return x * {i} + {k}\n" for i in range(30)))
+    turns = [Turn("", (Call("Read", {"file_path": f"m{n % 10}.py"}),)) for n in range(reads)] + [Turn("Read them all.")]
+    server = ScriptedServer(turns, context_window=8192)
+    server.summary = Turn("Goal: read every module. Decisions: none. Files touched: none. Facts learned: each "
+                          "module holds thirty small functions. Open problems: none. Next step: go on reading.")
+    with server:
+        child = spawn([*freehold_command(), "-p", "Read each module in turn.", "--endpoint", server.url, "--model",
+                       "bench", "--permission-mode", "auto"], repo, env)
+    if child.code != 0:
+        sys.exit(f"benchmarks: freehold exited {child.code} on the long session")
+    bodies = [r.body for r in server.chat_requests]
+    main, compacted = [], set()
+    for body in bodies:
+        if SUMMARY_REQUEST in body:
+            compacted.add(len(main))  # the next main request follows a compaction
+        else:
+            main.append(body)
+    reuse = [shared_prefix(a, b) / len(a) for n, (a, b) in enumerate(zip(main, main[1:]), 1) if n not in compacted]
+    return {"requests": len(main), "compactions": len(compacted), "min": min(reuse), "mean": statistics.mean(reuse)}
+
+
 def bench_cpu_per_turn(base: Path, env: dict[str, str], extra_turns: int = 40) -> tuple[float, float]:
     """CPU of a run with many tool turns minus a run with none, per extra turn."""
     def cpu(turn_count: int) -> float:
@@ -236,6 +265,7 @@ def report(args: argparse.Namespace) -> str:
         delays, first_size = bench_first_request(max(5, args.runs // 3), repo, env)
         ready, opened = bench_prompt_ready(max(10, args.runs // 3), repo, env)
         reuse = bench_prefix(repo, env)
+        long = bench_long_prefix(base, env)
         start_cpu, per_turn = bench_cpu_per_turn(base, env)
         audited, unaudited = bench_audit_share(base, env)
         audit = audit_rows(base)
@@ -252,6 +282,9 @@ def report(args: argparse.Namespace) -> str:
         ("first request size, trivial task", f"{first_size:,} bytes ({first_size / 1024:.1f} KiB)", "<= 12 KiB"),
         ("prefix shared with the previous request, minimum", f"{min(reuse) * 100:.2f} %", ">= 99 %"),
         ("prefix shared with the previous request, mean", f"{statistics.mean(reuse) * 100:.2f} %", ""),
+        (f"long session ({long['requests']:.0f} requests, {long['compactions']:.0f} compactions): prefix shared, "
+         "minimum apart from compaction points", f"{long['min'] * 100:.2f} %", ">= 95 %"),
+        ("long session: prefix shared, mean apart from compaction points", f"{long['mean'] * 100:.2f} %", ""),
         ("harness CPU for a one-turn `-p` run (start-up included)", ms(start_cpu), ""),
         ("harness CPU per extra tool turn (Read of 200 lines)", ms(per_turn), ""),
         ("five-turn session, wall time, audit log on (median of 31)", ms(audited), ""),
@@ -288,6 +321,11 @@ How each is measured:
   the repository map of the two-file sample repository + prompt).
 - prefix shared: for each pair of consecutive requests in a five-turn Read/Edit/Grep/Glob task,
   the length of the common byte prefix over the earlier request's length.
+- long session: 40 Reads of ~1.3 kB files against a scripted 8k-token window, so the session
+  compacts now and then (the scripted server answers each summary request with a fixed
+  summary); for each request after the first, the common byte prefix with the request before
+  it over that request's length, leaving out the requests right after a compaction (which
+  rewrites everything after the system prompt and tools, by design).
 - CPU per turn: user+system CPU of a run with 40 tool turns minus a run with none, over 40
   (median of 3 runs each).
 - audit share: the five-turn task run 31 times with the audit log (fsync per record, a signed

@@ -49,6 +49,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+# What Freehold's compaction asks the model (agent/compact.py's instruction).
+SUMMARY_REQUEST = b"summarize this conversation for yourself"
 DIALECTS = ("vllm", "ollama", "llamacpp", "hermes", "qwen3coder")
 FAULTS = ("http_500", "http_429", "drop", "cut")
 DEFAULT_REASONING = {
@@ -128,6 +130,10 @@ class ScriptedServer:
         self.trained_context = context_window
         self.ollama_num_ctx_set = True
         self.over_window: list[Recorded] = []
+        # When set, a request asking for a compaction summary gets this turn, whenever it comes,
+        # and the scenario's own turns are left for the rest (where compactions fall is hard to
+        # script for a long session).
+        self.summary: Turn | None = None
         # Streams the client closed before their end (an interrupted reply).
         self.disconnects = 0
         self._loaded = False
@@ -181,6 +187,8 @@ class ScriptedServer:
         with self._lock:
             self._loaded = True
             self.requests.append(Recorded(path, body, time.time()))
+            if self.summary is not None and SUMMARY_REQUEST in body:
+                return self.summary
             if not self.turns:
                 return "scripted server: the scenario has no more turns"
             turn = self.turns.pop(0)

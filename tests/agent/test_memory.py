@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from freehold.agent.memory import CHARS_PER_TOKEN, MAX_FILE_BYTES, NAMES, Memory, load_memory
+from freehold.agent.memory import (
+    CHARS_PER_TOKEN,
+    MAX_FILE_BYTES,
+    NAMES,
+    Memory,
+    load_memory,
+)
 
 
 def repo(tmp_path: Path) -> Path:

@@ -76,11 +76,11 @@ class Compactor:
     def _cut(self, messages: Sequence[Message], tools: Sequence[Tool]) -> int:
         """The first index of the newest turns that fit in `keep` of the prompt room, starting
         where a turn starts (never at a tool result); at least the last assistant turn is kept.
-        In a window the system prompt and tools nearly fill, they get half of what is left
-        below `at`, so the next turn does not compact again at once."""
+        In a window the system prompt and tools nearly fill, they get a quarter of what is left
+        below `at`, so that most of it is free for the turns until the next compaction."""
         prompt = self.model.limit.prompt
         left = self.at * prompt - self.model.count(messages[:1], tools)
-        room = max(0.0, min(self.keep * prompt, left / 2)) * _BYTES_PER_TOKEN
+        room = max(0.0, min(self.keep * prompt, left / 4)) * _BYTES_PER_TOKEN
         starts = [i for i in range(2, len(messages)) if messages[i].role in ("user", "assistant")]
         if not starts:
             return len(messages)
