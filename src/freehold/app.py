@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from freehold.agent.changes import ChangeJournal
 from freehold.agent.loop import Agent
+from freehold.agent.memory import Memory, load_memory
 from freehold.agent.prompt import system_prompt
 from freehold.agent.session import Session, SessionStore
 from freehold.audit.recorder import NullRecorder, Recorder
@@ -72,21 +73,21 @@ def sandbox_state(workspace: Workspace, policy: Policy) -> str:
         return f"unavailable: commands are refused ({exc})"
 
 
-def open_session(store: SessionStore, workspace: Workspace, model: Any,
-                 options: RunOptions, search: bool = False) -> tuple[Session, bool]:
-    """The session to run in: the one asked for (checked before any network call), or a new one."""
+def resumed_session(store: SessionStore, workspace: Workspace, options: RunOptions) -> Session | None:
+    """The session the options ask to go on with (None: a new one), found before any network call."""
+    if not (options.resume or options.continue_latest):
+        return None
     cwd = str(workspace.root)
-    resumed = None
-    if options.resume or options.continue_latest:
-        resumed = store.open(options.resume or store.latest(cwd))
-        if resumed.info.cwd != cwd:
-            raise SessionError(f"session {resumed.id} belongs to {resumed.info.cwd}; run freehold from there")
-    model.ensure_model()
-    if resumed is not None:
-        return resumed, True
-    session = store.create(cwd, model.name, model.where)
-    session.add(Message("system", system_prompt(workspace, search=search)))
-    return session, False
+    resumed = store.open(options.resume or store.latest(cwd))
+    if resumed.info.cwd != cwd:
+        raise SessionError(f"session {resumed.id} belongs to {resumed.info.cwd}; run freehold from there")
+    return resumed
+
+
+def memory_tokens(settings: Settings, model: Any) -> int:
+    """The project memory's share of the system prompt: as configured, an eighth of the window at most."""
+    limit = getattr(model, "limit", None)
+    return min(settings.memory_tokens, limit.prompt // 8) if limit is not None else settings.memory_tokens
 
 
 def audit_directory(policy: Policy) -> Path:
@@ -233,18 +234,25 @@ class Runtime:
         self.decide = gate(self.permissions, approver)
         self.live: LiveIndex | None = None
         self.fitted: Any = None
+        self.memory = Memory()
         self.agent: Agent | None = None
 
     def open(self) -> Runtime:
         """Open the session the options ask for (or a new one) and everything it needs; the model
         is asked first for its name and window, so a bad endpoint fails here."""
         try:
-            session, resumed = open_session(self.store, self.workspace, self.model, self.options,
-                                            search=self.settings.index)
+            resumed = resumed_session(self.store, self.workspace, self.options)
+            self.model.ensure_model()
             self.fitted = budgeted(self.model, self.settings, self.workspace)
+            # Memory files between the repository root and the working directory are read even
+            # above the workspace (the convention: a root AGENTS.md holds for every directory),
+            # but never one the deny_read globs name.
+            self.memory = load_memory(self.workspace.root, budget_tokens=memory_tokens(self.settings, self.fitted),
+                                      readable=lambda path: self.workspace.deny_read.match(path, self.workspace.root)
+                                      is None)
             if self.settings.index:
                 self.live = LiveIndex(self.workspace, data_home()).start()
-            self.switch(session, resumed)
+            self.switch(resumed or self._created(), resumed is not None)
         except BaseException:
             self.close()
             raise
@@ -286,7 +294,7 @@ class Runtime:
         from freehold.agent.subagent import report
 
         session = self.store.create(str(self.workspace.root), self.model.name, self.model.where)
-        session.add(Message("system", spec.system_prompt(self.workspace)))
+        session.add(Message("system", spec.system_prompt(self.workspace) + self.memory.block()))
         self.audit.subagent(spec.name, description, session.id)
         tools = [t for t in self._tools() if t.name in spec.tools]
         agent = Agent(self.fitted, Toolbox(tools, self.workspace), session, self.decide,
@@ -299,9 +307,14 @@ class Runtime:
         return report(done.result, done.is_error, done.subtype)
 
     def new_session(self) -> None:
+        self.switch(self._created(), False)
+
+    def _created(self) -> Session:
+        """A new session, its system prompt holding the project's memory as it is now."""
         session = self.store.create(str(self.workspace.root), self.model.name, self.model.where)
-        session.add(Message("system", system_prompt(self.workspace, search=self.settings.index)))
-        self.switch(session, False)
+        session.add(Message("system", system_prompt(self.workspace, search=self.settings.index,
+                                                    memory=self.memory.block())))
+        return session
 
     def resume(self, session_id: str) -> None:
         session = self.store.open(session_id)

@@ -77,6 +77,8 @@ class Settings:
     compact_at: float = 0.8
     # The share of the prompt room the turns kept verbatim after a compaction may take.
     compact_keep: float = 0.3
+    # Tokens of project memory (AGENTS.md and the like) in the system prompt; an eighth of the window at most.
+    memory_tokens: int = 2048
     # Where each setting that is not a default came from, e.g. "flag", "environment FREEHOLD_MODEL".
     origins: tuple[tuple[str, str], ...] = ()
 
@@ -115,6 +117,7 @@ FILE_KEYS: dict[tuple[str, str], str] = {
     ("index", "wait"): "index_wait",
     ("context", "compact_at"): "compact_at",
     ("context", "keep_recent"): "compact_keep",
+    ("context", "memory_tokens"): "memory_tokens",
     ("permissions", "allow"): "allow_rules",
     ("permissions", "ask"): "ask_rules",
     ("permissions", "deny"): "deny_rules",
@@ -307,6 +310,8 @@ def _check(settings: Settings) -> Settings:
         raise UsageError(f"context window must be at least 512 tokens, got {settings.context_window}")
     if settings.map_tokens < 0 or settings.index_wait < 0:
         raise UsageError("[index] map_tokens and wait must be >= 0")
+    if settings.memory_tokens < 0:
+        raise UsageError("[context] memory_tokens must be >= 0")
     if not (0 <= settings.compact_at <= 1 and 0 < settings.compact_keep < 1):
         raise UsageError("[context] compact_at must be between 0 and 1, and keep_recent between 0 and 1 (exclusive)")
     if settings.network_tools not in ("none", "allow"):

@@ -29,5 +29,7 @@ LOCATE_WITH_INDEX = ("Search the code index for names or words, Grep for exact p
                      "file names.")
 
 
-def system_prompt(workspace: Workspace, search: bool = False) -> str:
-    return SYSTEM_PROMPT.format(root=workspace.root, locate=LOCATE_WITH_INDEX if search else LOCATE)
+def system_prompt(workspace: Workspace, search: bool = False, memory: str = "") -> str:
+    """The prompt, then the project's memory files (agent/memory.py), which a session keeps
+    as they were when it began: the prefix stays the same for the server's cache."""
+    return SYSTEM_PROMPT.format(root=workspace.root, locate=LOCATE_WITH_INDEX if search else LOCATE) + memory

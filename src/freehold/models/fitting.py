@@ -48,7 +48,9 @@ def fitted_to_server(model: Any, settings: Settings, fixed: str) -> BudgetedMode
         if not reply.usage.estimated:
             counter.calibrate(sent[0], reply.usage.input_tokens)
 
-    _warn_about(window, over_share(counter.estimate(fixed), window))
+    # Against a window nobody stated (the default guess) a share means little: no warning then.
+    guessed = window.source.startswith("default ")
+    _warn_about(window, None if guessed else over_share(counter.estimate(fixed), window))
     return BudgetedModel(model, count, limit, on_reply=calibrate)
 
 

@@ -143,6 +143,12 @@ class Commands:
         if done and done[0] is None:
             self._print("[dim]nothing to compact yet[/dim]")
 
+    def cmd_memory(self, arguments: str) -> None:
+        """the project's memory files (AGENTS.md, CLAUDE.md, QWEN.md, FREEHOLD.md) in the system prompt"""
+        runtime = self._runtime()
+        self._print(Text(runtime.memory.describe()))
+        self._print("[dim]read when a session starts; /clear starts one that reads them again[/dim]")
+
     def cmd_cost(self, arguments: str) -> None:
         """tokens and time used (local models cost no money)"""
         from freehold.ui.render import duration
