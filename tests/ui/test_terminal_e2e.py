@@ -360,3 +360,17 @@ def test_a_warning_while_the_session_opens_shows_above_the_prompt(repo, env):
         term.wait_for("Fine.")
         screen = term.screen_text()
         assert screen.index("Ollama cuts longer") < screen.index("› hello")  # above, not inside the prompt
+
+
+def test_a_plan_accepted_goes_on_in_the_chosen_mode(repo, env):
+    edit = {"file_path": "calc.py", "old_string": "return a - b", "new_string": "return a + b"}
+    turns = [Turn("Plan:\n1. In calc.py, make add() add.\n2. Run the test."),
+             Turn("", (Call("Edit", edit),), expect="The plan is accepted"), Turn("Done as planned.")]
+    with ScriptedServer(turns) as server, ready(freehold(server, repo, env, "--permission-mode", "plan")) as term:
+        prompt(term, "fix the failing test")
+        term.wait_for("Accept this plan and carry it out?")
+        assert (repo / "calc.py").read_text() == CALC
+        term.send("2")
+        term.wait_for("Done as planned.")
+        assert (repo / "calc.py").read_text() == FIXED  # no question: accept-edits
+        assert "Edit calc.py?" not in term.transcript

@@ -71,3 +71,27 @@ def _arguments(args: dict[str, Any]) -> str:
 
     text = json.dumps(args, ensure_ascii=False, indent=2)
     return text if len(text) <= 4000 else text[:4000] + "\n…"
+
+
+PLAN_MODES = {"1": "default", "2": "accept-edits", "3": "auto"}
+
+
+def choose_plan(keys: KeyWatcher, console: Any, policy: Any) -> str | None:
+    """After a plan: the mode to carry it out in (only those the policy allows), or None to keep planning."""
+    allowed = {key: mode for key, mode in PLAN_MODES.items() if policy.check_mode(mode)[0]}
+    text = Text("Accept this plan and carry it out?", style="bold")
+    for key, mode in allowed.items():
+        text.append(f"\n {key} ", style="bold")
+        text.append({"default": "Yes, asking before each edit and command", "accept-edits": "Yes, edits without asking",
+                     "auto": "Yes, everything without asking"}[mode])
+    text.append("\n n ", style="bold")
+    text.append("No, keep planning")
+    console.print(Panel(text, border_style="green"))
+    with keys.watching():
+        keys.drain()
+        while True:
+            key = keys.poll(timeout=0.2, keep=False)
+            if key in allowed:
+                return allowed[key]
+            if key in ("n", "esc"):
+                return None

@@ -86,6 +86,7 @@ class TerminalUI:
         self._console: Any = None
         self._stream: Any = None
         self._diffed: set[str] = set()  # tool calls whose change was drawn as a diff
+        self._last_done: RunFinished | None = None
         from freehold.ui import slash
 
         self.commands = slash.Commands(self)
@@ -144,6 +145,20 @@ class TerminalUI:
         context = attachments(runtime.workspace, prompt) + "".join(self.pending)
         self.pending.clear()
         self.run_in_worker(lambda: runtime.run(prompt, context))
+        if runtime.permissions.mode == "plan" and self._last_done is not None and not self._last_done.is_error:
+            self._offer_plan(runtime)
+
+    def _offer_plan(self, runtime: Runtime) -> None:
+        """In plan mode a finished answer is a plan: accepting it goes on in another mode."""
+        from freehold.ui.approve import choose_plan
+
+        mode = choose_plan(self.keys, self.console, self.policy)
+        if mode is None:
+            self.console.print("[dim]still in plan mode; say what to change in the plan[/dim]")
+            return
+        runtime.permissions.mode = mode
+        self.console.print(f"[green]plan accepted[/green] [dim]· mode is now {mode}[/dim]")
+        self.submit("The plan is accepted. Carry it out now, step by step.")
 
     def ready_runtime(self) -> Runtime | None:
         """The open runtime, waiting for it if it is still opening; None (said why) if it failed.
@@ -333,6 +348,7 @@ class TerminalUI:
         from freehold.ui import render
 
         self.totals.runs += 1
+        self._last_done = done
         partial = render.visible_answer(self._stream.answer) if self._stream is not None else ""
         if partial:  # what the model had said when it was stopped stays on screen, dimmed
             out.print(Text(partial, style="dim"))
