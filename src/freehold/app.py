@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
 from freehold.agent.changes import ChangeJournal
+from freehold.agent.checkpoints import Checkpoints
 from freehold.agent.loop import Agent
 from freehold.agent.memory import Memory, load_memory
 from freehold.agent.prompt import system_prompt
@@ -225,6 +227,7 @@ class Runtime:
         self.workspace = workspace_for(cwd, settings, policy)
         self.store = SessionStore(data_home())
         self.journal = ChangeJournal(self.store)
+        self.checkpoints = Checkpoints(self.store, data_home(), self.workspace)
         self.cancel = Cancel()
         self.log = open_audit(policy)
         self.audit = Recorder(self.log) if self.log is not None else NullRecorder()
@@ -273,7 +276,8 @@ class Runtime:
         self.emit(SessionStarted(session.id, str(self.workspace.root), self.model.name,
                                  tuple(t.name for t in toolbox.tools), self.permissions.mode, resumed))
         self.agent = Agent(self.fitted, toolbox, session, self.decide, self.emit, self.settings.max_turns,
-                           audit=self.audit, cancel=self.cancel, on_change=self._changed, compactor=self._compactor())
+                           audit=self.audit, cancel=self.cancel, on_change=self._changed, compactor=self._compactor(),
+                           before_change=self._checkpoint)
         redactor = build_redactor(self.settings, self.store, session)
         if redactor is not None:
             self.agent.redactor = redactor
@@ -390,6 +394,15 @@ class Runtime:
 
     def _delta(self, text: str, reasoning: bool) -> None:
         self.emit(TextDelta(text, reasoning))
+
+    def _checkpoint(self, tool: Any, args: dict[str, Any]) -> None:
+        """The workspace before a change; a checkpoint that cannot be made is said, not fatal."""
+        what = args.get("file_path") or args.get("command") or ""
+        label = f"before {tool.name}({' '.join(str(what).split())[:80]})"
+        try:
+            self.checkpoints.snapshot(self.session.id, label)
+        except (OSError, sqlite3.Error) as exc:
+            print(f"freehold: warning: no checkpoint before {tool.name}: {exc}", file=sys.stderr)
 
     def _changed(self, call_id: str, change: FileChange) -> None:
         if change.real_path is not None:

@@ -23,6 +23,7 @@ commands: freehold policy show | freehold policy check URL
           freehold models pull NAME|URL [--sha256 HEX] [--to DIR] | models list [--probe]
           freehold qualify [--endpoint URL] [--model NAME | --model-file PATH.gguf] [--runs N]
           freehold map [--tokens N] [QUERY] | search QUERY | locate [--top K] [--format json] ISSUE|@FILE
+          freehold rewind SESSION_ID [STEP]
 exit codes: 0 success, 1 run failed, 2 bad usage or config, 3 refused by policy,
             4 model endpoint unreachable, 130 interrupted
 environment: FREEHOLD_ENDPOINT, FREEHOLD_MODEL, FREEHOLD_API_KEY, FREEHOLD_HOME, ...
@@ -87,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
             from freehold.index import command
 
             return getattr(command, f"{argv[0]}_command")(argv[1:])
+        if argv[:1] == ["rewind"]:
+            from freehold.rewind import rewind_command
+
+            return rewind_command(argv[1:])
         if argv[:1] == ["qualify"]:
             from freehold.models.command import qualify_command
 

@@ -245,6 +245,11 @@ def test_slash_commands(repo, env):
         prompt(term, "/undo")
         term.wait_for("restored")
         assert (repo / "calc.py").read_text() == CALC
+        prompt(term, "/rewind")
+        term.wait_for("1  before Edit(calc.py)")
+        prompt(term, "/rewind 1")
+        term.wait_for("the conversation is unchanged")
+        assert (repo / "calc.py").read_text() == CALC
         prompt(term, "/audit")
         term.wait_for("verified:")
         term.wait_for("restored by the user: calc.py")

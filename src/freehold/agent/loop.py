@@ -68,6 +68,8 @@ class Agent:
     on_change: Callable[[str, FileChange], None] | None = None
     # Summarizes older turns when a request nears the window (None: never).
     compactor: Compactor | None = None
+    # Called before a call that may change files runs (a checkpoint of the workspace).
+    before_change: Callable[[Tool, dict[str, Any]], None] | None = None
     # The error that ended the last run, when one did; the front end maps it to an exit code.
     failure: FreeholdError | None = None
     # How many of the redactor's (placeholder, value) pairs the session store already has.
@@ -186,6 +188,8 @@ class Agent:
         self.audit.tool_call(call, prepared.input, "allow" if ruling.allowed else "deny", ruling.by)
         if not ruling.allowed:
             return Outcome(ruling.message or "Permission denied.", True)
+        if self.before_change is not None and not prepared.tool.read_only:
+            self.before_change(prepared.tool, prepared.input)
         return self.toolbox.run(real)
 
     def _add(self, message: Message) -> None:

@@ -79,6 +79,21 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        # The workspace before each change the agent made: path -> [sha256, mode] (the contents
+        # are in a content-addressed store beside the database).
+        "005_checkpoints",
+        """
+        CREATE TABLE checkpoints (
+            session_id TEXT NOT NULL REFERENCES sessions (id),
+            step INTEGER NOT NULL,
+            label TEXT NOT NULL,
+            manifest TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (session_id, step)
+        );
+        """,
+    ),
 ]
 
 INTERRUPTED = "Not run: the session was interrupted before this tool call finished."

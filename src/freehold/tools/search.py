@@ -385,6 +385,13 @@ def workspace_files(ws: Workspace) -> list[str]:
     return ws.readable([c.path.relative_to(ws.root).as_posix() for c in listed if not c.hidden])
 
 
+def project_files(ws: Workspace) -> list[str]:
+    """Every file of the project as git would keep it (hidden ones too, git-ignored ones not),
+    relative to the root, minus any the model may not read: what a checkpoint holds."""
+    listed = _candidates(ws, ws.root, hidden_dirs=True, ignored=False)
+    return ws.readable([c.path.relative_to(ws.root).as_posix() for c in listed])
+
+
 def _candidates(ws: Workspace, root: Path, *, hidden_dirs: bool, ignored: bool) -> list[_Candidate]:
     """Files under `root`, sorted: never inside .git, inside hidden directories only with `hidden_dirs`,
     and git-ignored files (outside ignored directories) only with `ignored`, marked as such."""

@@ -12,7 +12,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from freehold.errors import FreeholdError
+from freehold.errors import FreeholdError, UsageError
 
 KEYS = [("Enter", "send"), ("Alt-Enter, Ctrl-J, \\ Enter", "new line"), ("Esc", "interrupt the model or a command"),
         ("Ctrl-C twice", "exit (the session is kept)"), ("@path", "attach a file"),
@@ -180,6 +180,27 @@ class Commands:
         self._print(f"[green]{result.message}[/green]" if result.ok else f"[yellow]{result.message}[/yellow]")
         if result.ok:
             self.ui.pending.append(f"<note>The user undid your last change to {result.path}.</note>\n")
+
+    def cmd_rewind(self, arguments: str) -> None:
+        """the checkpoints before each change; /rewind N puts every file back as it was then"""
+        runtime = self._runtime()
+        steps = runtime.checkpoints.steps(runtime.session.id)
+        if not arguments:
+            for step in steps:
+                self._print(f"{step.step:>4}  {step.label}  [dim]({step.files} files)[/dim]")
+            self._print("[dim]/rewind N restores the files as they were before step N[/dim]" if steps
+                        else "[dim]no checkpoints: the agent changed nothing in this session[/dim]")
+            return
+        chosen = next((s for s in steps if str(s.step) == arguments), None)
+        if chosen is None:
+            raise UsageError(f"no step {arguments}; /rewind lists them")
+        done = runtime.checkpoints.rewind(runtime.session.id, chosen.step)
+        for rel in done.restored:
+            self._print(f"[green]restored[/green] {rel}")
+        for rel in done.deleted:
+            self._print(f"[yellow]deleted[/yellow] {rel}")
+        self._print(f"[dim]files as they were {chosen.label}; the conversation is unchanged[/dim]")
+        self.ui.pending.append(f"<note>The user rewound the files to how they were {chosen.label}.</note>\n")
 
     def cmd_audit(self, arguments: str) -> None:
         """verify the audit log and show this session's records"""
