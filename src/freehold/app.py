@@ -200,9 +200,11 @@ def fixed_part(model: Any, workspace: Workspace, search: bool = False, task: boo
     """What every request carries before the conversation: the system prompt and tool schemas."""
     from freehold.agent.subagent import GENERAL, task_tool
     from freehold.index.live import search_tool
+    from freehold.tools.todo import TodoList, todo_tool
     from freehold.models.openai_compat import request_body
 
     tools = default_tools() + ([search_tool(lambda workspace, args: "")] if search else [])
+    tools += [todo_tool(TodoList())]
     tools += [task_tool(lambda spec, description, prompt: "", {"general": GENERAL})] if task else []
     system = Message("system", system_prompt(workspace, search=search))
     return request_body(model.endpoint, [system], tools).decode()
@@ -272,7 +274,11 @@ class Runtime:
         self.audit.session_start(cwd=str(self.workspace.root), model=self.model.name, endpoint=self.model.where,
                                  permission_mode=self.permissions.mode, policy_sha256=self.policy.sha256,
                                  resumed=resumed, sandbox=sandbox_state(self.workspace, self.policy))
-        toolbox = Toolbox(self._tools() + ([self._task_tool()] if self.settings.subagents else []), self.workspace)
+        from freehold.tools.todo import TodoList, todo_tool
+
+        self.todos = TodoList()
+        extra = [todo_tool(self.todos)] + ([self._task_tool()] if self.settings.subagents else [])
+        toolbox = Toolbox(self._tools() + extra, self.workspace)
         self.emit(SessionStarted(session.id, str(self.workspace.root), self.model.name,
                                  tuple(t.name for t in toolbox.tools), self.permissions.mode, resumed))
         self.agent = Agent(self.fitted, toolbox, session, self.decide, self.emit, self.settings.max_turns,
@@ -283,6 +289,7 @@ class Runtime:
             self.agent.redactor = redactor
 
     def _tools(self) -> list[Any]:
+        """The tools a subagent chooses from; the main agent has these, TodoWrite and Task."""
         return default_tools() + ([self.live.tool()] if self.live else [])
 
     def _task_tool(self) -> Any:

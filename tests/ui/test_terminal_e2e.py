@@ -379,3 +379,14 @@ def test_a_plan_accepted_goes_on_in_the_chosen_mode(repo, env):
         term.wait_for("Done as planned.")
         assert (repo / "calc.py").read_text() == FIXED  # no question: accept-edits
         assert "Edit calc.py?" not in term.transcript
+
+
+def test_the_task_list_is_shown_as_the_model_keeps_it(repo, env):
+    todos = [{"content": "Read calc.py", "status": "completed"}, {"content": "Fix add", "status": "in_progress"},
+             {"content": "Run the tests", "status": "pending"}]
+    turns = [Turn("", (Call("TodoWrite", {"todos": todos}),)), Turn("Working on it.", expect="Now: Fix add")]
+    with ScriptedServer(turns) as server, ready(freehold(server, repo, env, "--permission-mode", "plan")) as term:
+        prompt(term, "fix it")
+        term.wait_for("Working on it.")
+        screen = term.screen_text()
+        assert "☒ Read calc.py" in screen and "▸ Fix add" in screen and "☐ Run the tests" in screen

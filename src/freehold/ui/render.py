@@ -79,6 +79,19 @@ def diff(text: str) -> Text:
     return out
 
 
+def todos(items: list[Any]) -> Text:
+    """The task list: done items struck through, the current one bold."""
+    out = Text()
+    for item in items:
+        if item.status == "completed":
+            out.append(f"     ☒ {item.content}\n", style="dim strike")
+        elif item.status == "in_progress":
+            out.append(f"     ▸ {item.content}\n", style="bold")
+        else:
+            out.append(f"     ☐ {item.content}\n")
+    return out
+
+
 def visible_answer(text: str) -> str:
     """The part of a streaming reply a person should see: no think block, no text tool calls."""
     text = _THINK.sub("", text)

@@ -87,6 +87,7 @@ class TerminalUI:
         self._stream: Any = None
         self._diffed: set[str] = set()  # tool calls whose change was drawn as a diff
         self._last_done: RunFinished | None = None
+        self._names: dict[str, str] = {}  # tool call id -> tool name
         from freehold.ui import slash
 
         self.commands = slash.Commands(self)
@@ -290,6 +291,7 @@ class TerminalUI:
             out.print(render.markdown(event.text))
             self._stream.reset()
         elif isinstance(event, ToolUse):
+            self._names[event.id] = event.name
             line = render.tool_line(event.name, event.input, event.raw_arguments)
             out.print(line)
             self.results.append((line.plain, ""))
@@ -301,6 +303,8 @@ class TerminalUI:
             # After a diff, the result's first line says enough ("Edited calc.py at line 2").
             shown = event.content.split("\n", 1)[0].rstrip(":") if event.tool_use_id in self._diffed else event.content
             out.print(render.result_summary(shown, event.is_error))
+            if self._names.get(event.tool_use_id) == "TodoWrite" and not event.is_error and self.runtime is not None:
+                out.print(render.todos(self.runtime.todos.items))
             if self.results:
                 self.results[-1] = (self.results[-1][0], event.content)
             self._stream.reset()
