@@ -15,11 +15,12 @@ from conftest import run_freehold
 from freehold.index.live import SEARCH_PARAMETERS
 from freehold.tools import default_tools
 from freehold.tools.schema import validate_arguments
+from freehold.tools.todo import PARAMETERS as TODO_PARAMETERS
 
 llama_cpp = pytest.importorskip("llama_cpp", reason="pip install -e '.[local]'") \
     if not os.environ.get("FREEHOLD_REQUIRE_LLAMA") else __import__("llama_cpp")
 
-SCHEMAS = {t.name: t.parameters for t in default_tools()} | {"Search": SEARCH_PARAMETERS}
+SCHEMAS = {t.name: t.parameters for t in default_tools()} | {"Search": SEARCH_PARAMETERS, "TodoWrite": TODO_PARAMETERS}
 
 
 @pytest.fixture(scope="module")

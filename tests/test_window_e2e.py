@@ -18,7 +18,8 @@ def test_a_long_session_on_a_4k_window_never_sends_a_request_over_it(repo, env):
     with ScriptedServer(turns, context_window=4096) as server:
         run = run_freehold(["-p", "Read big.py four times.", "--endpoint", server.url, "--model", "m",
                             "--permission-mode", "auto", "--output-format", "json"], repo,
-                           {**env, "FREEHOLD_COMPACT_AT": "0", "FREEHOLD_SUBAGENTS": "0"})
+                           {**env, "FREEHOLD_COMPACT_AT": "0", "FREEHOLD_SUBAGENTS": "0",
+                                                "FREEHOLD_INDEX": "0"})
     assert run.code == 0, run.stderr
     assert json.loads(run.stdout.splitlines()[-1])["result"] == "Read it four times."
     assert server.over_window == []  # not one request over the window
@@ -32,9 +33,10 @@ def test_a_long_session_on_a_4k_window_never_sends_a_request_over_it(repo, env):
 def test_a_result_too_big_for_the_window_alone_goes_out_as_its_head_and_tail(repo, env):
     turns = [Turn("", (Call("Read", {"file_path": "huge.py"}),)), Turn("Done.")]
     (repo / "huge.py").write_text("x = 1  # padding padding padding padding padding\n" * 1000)
-    with ScriptedServer(turns, context_window=4096) as server:  # sized for the seven tools without Task
+    with ScriptedServer(turns, context_window=4096) as server:  # sized for the tools without Task and Search
         run = run_freehold(["-p", "Read huge.py.", "--endpoint", server.url, "--model", "m",
-                            "--permission-mode", "auto"], repo, {**env, "FREEHOLD_SUBAGENTS": "0"})
+                            "--permission-mode", "auto"], repo,
+                           {**env, "FREEHOLD_SUBAGENTS": "0", "FREEHOLD_INDEX": "0"})
     assert run.code == 0, run.stderr
     assert server.over_window == []
     result = [m for m in json.loads(server.chat_requests[-1].body)["messages"] if m["role"] == "tool"][-1]

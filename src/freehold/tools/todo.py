@@ -31,8 +31,13 @@ PARAMETERS: dict[str, Any] = {
             "type": "array",
             "items": {
                 "type": "object",
-                "properties": {"content": {"type": "string"},
-                               "status": {"type": "string", "description": "pending, in_progress or completed"}},
+                "properties": {
+                    "content": {"type": "string", "description": 'Imperative, e.g. "Run the tests"'},
+                    # Advertised to the model; schema.py does not check nested enums, so synonyms
+                    # such as "done" still reach _item and are normalized there.
+                    "status": {"type": "string", "enum": list(STATUSES)},
+                    "id": {"type": "string"},
+                },
                 "required": ["content", "status"],
             },
         },
@@ -54,9 +59,10 @@ class TodoList:
 
     def update(self, raw: Any) -> str:
         """Replace the list with `raw` (as the model sent it); the result the model reads."""
-        items = [_item(entry, n) for n, entry in enumerate(_as_list(raw), 1)]
-        if len(items) > MAX_ITEMS:
-            raise ToolError(f"at most {MAX_ITEMS} items; merge some")
+        entries = _as_list(raw)
+        if len(entries) > MAX_ITEMS:
+            raise ToolError(f"at most {MAX_ITEMS} items, got {len(entries)}; merge some")
+        items = [_item(entry, n) for n, entry in enumerate(entries, 1)]
         if sum(item.status == "in_progress" for item in items) > 1:
             raise ToolError("only one item may be in_progress; mark the others pending or completed")
         self.items = items
@@ -68,16 +74,14 @@ def summary(items: list[Todo]) -> str:
         return "Todo list cleared."
     counts = {status: sum(item.status == status for item in items) for status in STATUSES}
     if counts["completed"] == len(items):
-        return f"All {len(items)} items completed."
+        return f"All {len(items)} items completed." if len(items) > 1 else "The one item is completed."
     now = next((item.content for item in items if item.status == "in_progress"), None)
     return (f"Todo list updated: {counts['completed']} completed, {counts['in_progress']} in progress, "
-            f"{counts['pending']} pending." + (f" Now: {now}" if now else ""))
+            f"{counts['pending']} pending." + (f" Now: {_sentence(now)}" if now else ""))
 
 
-def render(items: list[Todo]) -> str:
-    """The list as a checklist, a line an item."""
-    marks = {"completed": "☒", "in_progress": "▸", "pending": "☐"}
-    return "\n".join(f"{marks[item.status]} {item.content}" for item in items)
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def todo_tool(todos: TodoList) -> Tool:
@@ -105,7 +109,7 @@ def _item(entry: Any, number: int) -> Todo:
     if not isinstance(content, str) or not content.strip():
         raise ToolError(f"item {number} needs a non-empty content")
     if len(content) > MAX_CONTENT:
-        raise ToolError(f"item {number} is over {MAX_CONTENT} characters; say it shorter")
+        raise ToolError(f"item {number} is over {MAX_CONTENT} characters; make it shorter")
     status = str(entry.get("status", "")).strip().lower()
     status = _SYNONYMS.get(status, status.replace(" ", "_"))
     if status not in STATUSES:
